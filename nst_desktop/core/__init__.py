@@ -1,0 +1,1 @@
+"""Pure computation for NST Desktop: torch, torchvision, numpy and Pillow only, never Qt."""

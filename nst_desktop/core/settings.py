@@ -1,0 +1,485 @@
+"""One dataclass per run: every knob, its default, its valid range and an artist-readable help text.
+
+The CLI options, the GUI controls and preset files are all derived from or validated against
+:class:`RunSettings`, so a default or a range is defined here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .layers import LAYER_INDEX, RELU_LAYERS, STUDY_LAYERS
+
+MODES = ("transfer", "content-rep", "style-rep", "sweep")
+MODE_LABELS = {
+    "transfer": "Style transfer",
+    "content-rep": "Content representation",
+    "style-rep": "Style representation",
+    "sweep": "Layer sweep",
+}
+OPTIMIZERS = ("lbfgs", "adam")
+POOLS = ("avg", "max")
+INIT_CHOICES = ("noise", "content", "style")
+PRECISIONS = ("float32", "bfloat16", "auto")
+COLORS = ("none", "luminance", "histogram")
+DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
+#: Embedded or imported settings larger than this are refused unread.
+MAX_SETTINGS_BYTES = 64 * 1024
+MAX_LAYERS = len(LAYER_INDEX)
+MAX_STYLES = 16
+
+
+class SettingsError(ValueError):
+    """A setting a user chose is invalid; the message says which and what is allowed."""
+
+
+def knob(
+    default: Any,
+    help: str,
+    *,
+    label: str,
+    min: float | None = None,
+    max: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    modes: tuple[str, ...] = MODES,
+    log: bool = False,
+    cli: str | None = None,
+) -> Any:
+    """A dataclass field carrying the metadata the CLI, the GUI and validation read."""
+    meta = {
+        "help": help,
+        "label": label,
+        "min": min,
+        "max": max,
+        "choices": choices,
+        "modes": modes,
+        "log": log,
+        "cli": cli,
+    }
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+_TRANSFER = ("transfer",)
+_STYLE_MODES = ("transfer", "style-rep", "sweep")
+_CONTENT_MODES = ("transfer", "content-rep", "sweep")
+
+
+@dataclass
+class RunSettings:
+    """Every knob of one run. Images themselves are not settings; they are inputs."""
+
+    mode: str = knob(
+        "transfer",
+        "What to make: a stylized picture, or one of the two studies of what VGG19 layers keep.",
+        label="Mode",
+        choices=MODES,
+    )
+    size: int = knob(
+        512,
+        "Longest side of the result in pixels. Bigger is sharper but slower and needs more memory.",
+        label="Size (px)",
+        min=16,
+        max=8192,
+    )
+    steps: int = knob(
+        500,
+        "How many times the image is improved (one forward and backward pass each).",
+        label="Iterations",
+        min=1,
+        max=100_000,
+    )
+    optimizer: str = knob(
+        "lbfgs",
+        "L-BFGS converges in fewer iterations; Adam uses less memory and is steadier on big images.",
+        label="Optimizer",
+        choices=OPTIMIZERS,
+    )
+    lr: float | None = knob(
+        None,
+        "Step size. Empty means the optimizer's own default (L-BFGS 1.0, Adam 0.02).",
+        label="Learning rate",
+        min=1e-6,
+        max=100.0,
+        log=True,
+    )
+    lbfgs_history: int = knob(
+        100,
+        "How many past steps L-BFGS remembers; more is smoother but uses more memory.",
+        label="L-BFGS history",
+        min=1,
+        max=1000,
+    )
+    lbfgs_line_search: bool = knob(
+        False,
+        "Let L-BFGS try several step lengths per iteration (strong Wolfe). Each try is an iteration.",
+        label="L-BFGS line search",
+    )
+    pool: str = knob(
+        "avg",
+        "How VGG19 shrinks images between blocks. Average pooling (the paper's choice) gives "
+        "smoother results; max pooling is the network's original.",
+        label="Pooling",
+        choices=POOLS,
+    )
+    init: str = knob(
+        "noise",
+        "Where the picture starts: white noise, the content photo, the style image, or a file.",
+        label="Start from",
+    )
+    seed: int = knob(
+        0,
+        "The same seed with the same settings and device gives the same picture.",
+        label="Seed",
+        min=0,
+        max=2**31 - 1,
+    )
+    content_layers: dict[str, float] = knob(
+        {"relu4_2": 1.0},
+        "Layer(s) whose activations the result must share with the content photo. Shallow layers "
+        "keep exact pixels; deep layers keep only the arrangement of objects.",
+        label="Content layers",
+        modes=_CONTENT_MODES,
+        cli="content-layer",
+    )
+    style_layers: dict[str, float] = knob(
+        {name: 1.0 for name in STUDY_LAYERS},
+        "Layers whose texture statistics (Gram matrices) the result must share with the style "
+        "images. Shallow layers carry fine texture and colour; deep layers carry bigger strokes.",
+        label="Style layers",
+        modes=_STYLE_MODES,
+    )
+    content_weight: float = knob(
+        1.0,
+        "How strongly the result holds on to the content photo.",
+        label="Content weight",
+        min=0.0,
+        max=1e9,
+        modes=_TRANSFER,
+        log=True,
+    )
+    style_weight: float = knob(
+        50.0,
+        "How strongly the result takes on the style. Raise it for a bolder painting.",
+        label="Style weight",
+        min=0.0,
+        max=1e12,
+        modes=_TRANSFER,
+        log=True,
+    )
+    tv_weight: float = knob(
+        0.0,
+        "Smoothing: removes speckle and checkerboard noise; too much makes the result muddy.",
+        label="Smoothness (TV)",
+        min=0.0,
+        max=1e6,
+        log=True,
+    )
+    style_blend: list[float] = knob(
+        [],
+        "Relative weight of each style image (empty: all equal).",
+        label="Style blend",
+        modes=_STYLE_MODES,
+        min=0.0,
+        max=1e6,
+    )
+    style_scale: float = knob(
+        1.0,
+        "Size of the style image relative to the result: smaller gives finer brush strokes.",
+        label="Style scale",
+        min=0.1,
+        max=4.0,
+        modes=_STYLE_MODES,
+    )
+    color: str = knob(
+        "none",
+        "Keep the content photo's colours: 'luminance' transfers brightness only, 'histogram' "
+        "matches the result's colours to the photo.",
+        label="Keep colours",
+        choices=COLORS,
+        modes=_TRANSFER,
+    )
+    precision: str = knob(
+        "auto",
+        "bfloat16 runs the network faster where the hardware supports it; 'auto' uses it only "
+        "where it was measured to pay and keep quality.",
+        label="Precision",
+        choices=PRECISIONS,
+    )
+    scales: int = knob(
+        1,
+        "Coarse-to-fine: optimize at smaller sizes first (each step up is x sqrt 2).",
+        label="Scales",
+        min=1,
+        max=8,
+    )
+    coarse_steps: int = knob(
+        100,
+        "Iterations at each coarser scale before the final size (coarse-to-fine only).",
+        label="Steps per coarse scale",
+        min=1,
+        max=100_000,
+    )
+    save_every: int = knob(
+        0,
+        "Save a snapshot every N iterations (0: never).",
+        label="Snapshot every",
+        min=0,
+        max=100_000,
+    )
+    device: str = knob(
+        "auto",
+        "Where to compute: auto picks a CUDA GPU, then Apple MPS, then the CPU.",
+        label="Device",
+    )
+    weights: str = knob(
+        "torchvision",
+        "The trained VGG19: 'torchvision' (downloaded once, 548 MB), a file, or 'random' "
+        "(untrained; only for tests).",
+        label="Weights",
+    )
+    threads: int = knob(
+        0,
+        "CPU threads for the computation (0: all cores).",
+        label="CPU threads",
+        min=0,
+        max=1024,
+    )
+
+    # ----------------------------------------------------------------- derived values
+    @property
+    def effective_lr(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+    def style_blend_for(self, n_styles: int) -> list[float]:
+        """Normalized blend weights for n style images (equal when none were given)."""
+        if n_styles <= 0:
+            return []
+        weights = list(self.style_blend) or [1.0] * n_styles
+        if len(weights) != n_styles:
+            raise SettingsError(
+                f"--style-blend has {len(weights)} weights but there are {n_styles} style images; "
+                "give one weight per style image."
+            )
+        total = sum(weights)
+        if total <= 0:
+            raise SettingsError("The style blend weights add up to 0; give at least one a weight.")
+        return [w / total for w in weights]
+
+    def loss_layers(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Content and style layers this mode actually optimizes."""
+        if self.mode == "content-rep":
+            return dict(self.content_layers), {}
+        if self.mode == "style-rep":
+            return {}, dict(self.style_layers)
+        return dict(self.content_layers), dict(self.style_layers)
+
+    # ----------------------------------------------------------------- validation
+    def validate(self) -> RunSettings:
+        """Raise :class:`SettingsError` on the first invalid value; return self when valid."""
+        for f in dataclasses.fields(self):
+            _check_field(f, getattr(self, f.name))
+        if self.mode in ("content-rep",) and len(self.content_layers) != 1:
+            raise SettingsError(
+                "Content representation reconstructs from exactly one layer; choose one content "
+                "layer (for example relu4_1)."
+            )
+        if self.mode in _CONTENT_MODES and self.mode != "sweep" and not self.content_layers:
+            if self.mode == "content-rep" or self.content_weight > 0:
+                raise SettingsError("Choose at least one content layer (for example relu4_2).")
+        if self.mode in ("transfer", "style-rep") and not self.style_layers:
+            raise SettingsError("Choose at least one style layer (for example relu1_1).")
+        if self.mode == "transfer" and self.content_weight == 0 and self.style_weight == 0:
+            raise SettingsError("Content and style weights are both 0; raise at least one.")
+        if self.mode in ("content-rep", "style-rep", "sweep") and self.init in ("content", "style"):
+            raise SettingsError(
+                f"The {MODE_LABELS[self.mode].lower()} starts from noise or a file, not from the "
+                f"{self.init} image (that would show nothing); choose init 'noise'."
+            )
+        return self
+
+    # ----------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_dict(
+        cls, data: Any, *, base: RunSettings | None = None, strict: bool = True
+    ) -> tuple[RunSettings, list[str]]:
+        """Build settings from untrusted data (JSON, presets, image metadata).
+
+        Returns the settings and a list of warnings. With ``strict`` any problem raises
+        :class:`SettingsError`; otherwise bad entries are dropped (keeping ``base``'s value)
+        and reported as warnings. The result is always valid.
+        """
+        if not isinstance(data, dict):
+            raise SettingsError("Settings must be a JSON object of name: value pairs.")
+        settings = dataclasses.replace(base) if base is not None else cls()
+        warnings: list[str] = []
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        for key, value in data.items():
+            problem = None
+            if key not in names:
+                problem = f"unknown setting '{key}' was ignored"
+            else:
+                try:
+                    value = _coerce(names[key], value)
+                    _check_field(names[key], value)
+                    setattr(settings, key, value)
+                except SettingsError as exc:
+                    problem = str(exc)
+            if problem:
+                if strict:
+                    raise SettingsError(problem[0].upper() + problem[1:])
+                warnings.append(problem)
+        try:
+            settings.validate()
+        except SettingsError as exc:
+            if strict:
+                raise
+            warnings.append(f"{exc} Defaults were restored.")
+            settings = dataclasses.replace(base).validate() if base is not None else cls()
+        return settings, warnings
+
+    @classmethod
+    def from_json(cls, text: str, **kwargs: Any) -> tuple[RunSettings, list[str]]:
+        if len(text.encode("utf-8", "replace")) > MAX_SETTINGS_BYTES:
+            raise SettingsError("The settings are larger than 64 KB and were not read.")
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise SettingsError(f"The settings are not valid JSON ({exc}).") from None
+        return cls.from_dict(data, **kwargs)
+
+
+def field_meta(name: str) -> dict[str, Any]:
+    """Metadata (help, label, min, max, choices, modes, ...) of one setting."""
+    return dict(_FIELDS[name].metadata)
+
+
+def default(name: str) -> Any:
+    return getattr(RunSettings(), name)
+
+
+def applies(name: str, mode: str) -> bool:
+    """Whether a setting has an effect in a mode (the GUI disables it otherwise)."""
+    return mode in _FIELDS[name].metadata["modes"]
+
+
+def parse_layer_spec(text: str) -> dict[str, float]:
+    """Parse ``relu1_1:0.5,relu2_1`` (weight defaults to 1) into an ordered dict."""
+    result: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, _, weight = part.partition(":")
+        name = name.strip()
+        if name not in LAYER_INDEX:
+            raise SettingsError(
+                f"Unknown VGG19 layer '{name}'; use names like relu4_2 ({', '.join(RELU_LAYERS)})."
+            )
+        try:
+            w = float(weight) if weight else 1.0
+        except ValueError:
+            raise SettingsError(f"Layer weight '{weight}' for {name} is not a number.") from None
+        result[name] = w
+    return result
+
+
+def format_layer_spec(layers: dict[str, float]) -> str:
+    return ",".join(name if w == 1.0 else f"{name}:{w:g}" for name, w in layers.items())
+
+
+# --------------------------------------------------------------------------- internals
+_FIELDS = {f.name: f for f in dataclasses.fields(RunSettings)}
+
+
+def _coerce(f: dataclasses.Field, value: Any) -> Any:
+    """Convert JSON values to the field's type, refusing anything that is not plainly it."""
+    kind = f.type
+    name = f.name
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise SettingsError(f"'{name}' must be true or false, not {value!r:.40}")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SettingsError(f"'{name}' must be a whole number, not {value!r:.40}")
+        if isinstance(value, float) and (not math.isfinite(value) or value != int(value)):
+            raise SettingsError(f"'{name}' must be a whole number, not {value!r:.40}")
+        return int(value)
+    if kind in ("float", "float | None"):
+        if value is None and kind == "float | None":
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SettingsError(f"'{name}' must be a number, not {value!r:.40}")
+        return float(value)
+    if kind == "str":
+        if not isinstance(value, str) or len(value) > 4096:
+            raise SettingsError(f"'{name}' must be a short text, not {value!r:.40}")
+        return value
+    if kind == "dict[str, float]":
+        if not isinstance(value, dict) or len(value) > MAX_LAYERS:
+            raise SettingsError(f"'{name}' must map layer names to weights, like {{'relu4_2': 1}}")
+        out = {}
+        for k, v in value.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise SettingsError(f"'{name}': the weight of {k!r:.40} must be a number")
+            out[str(k)] = float(v)
+        return out
+    if kind == "list[float]":
+        if not isinstance(value, list) or len(value) > MAX_STYLES:
+            raise SettingsError(f"'{name}' must be a list of at most {MAX_STYLES} numbers")
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+            raise SettingsError(f"'{name}' must be a list of numbers")
+        return [float(v) for v in value]
+    raise AssertionError(f"no coercion for {kind}")  # pragma: no cover - a new field type
+
+
+def _check_field(f: dataclasses.Field, value: Any) -> None:
+    meta = f.metadata
+    name, label = f.name, meta["label"]
+    lo, hi, choices = meta["min"], meta["max"], meta["choices"]
+
+    def in_range(v: float, what: str) -> None:
+        if not math.isfinite(v):
+            raise SettingsError(f"{what} must be a finite number.")
+        if lo is not None and v < lo or hi is not None and v > hi:
+            raise SettingsError(f"{what} is {v:g}; it must be between {lo:g} and {hi:g}.")
+
+    if choices is not None and value not in choices:
+        raise SettingsError(f"{label} '{value}' is not one of: {', '.join(choices)}.")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        in_range(float(value), label)
+    if isinstance(value, dict):
+        for layer, weight in value.items():
+            if layer not in LAYER_INDEX:
+                raise SettingsError(
+                    f"{label}: unknown VGG19 layer '{layer:.40}'; use names like relu4_2."
+                )
+            if not math.isfinite(weight) or weight < 0 or weight > 1e6:
+                raise SettingsError(f"{label}: the weight of {layer} must be between 0 and 1e6.")
+    if isinstance(value, list):
+        for v in value:
+            in_range(v, label)
+    if name == "init" and not value:
+        raise SettingsError("Start from: choose noise, content, style or an image file.")
+    if name == "device" and not _valid_device_name(value):
+        raise SettingsError(f"Device '{value:.40}' is not auto, cpu, cuda, cuda:N or mps.")
+    if name == "weights" and not value:
+        raise SettingsError("Weights: choose torchvision, random or a weights file.")
+
+
+def _valid_device_name(name: str) -> bool:
+    if name in ("auto", "cpu", "cuda", "mps"):
+        return True
+    head, _, idx = name.partition(":")
+    return head == "cuda" and idx.isdigit()
