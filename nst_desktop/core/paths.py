@@ -31,3 +31,11 @@ def cache_dir() -> Path:
 
 def data_dir() -> Path:
     return Path(os.environ.get("NST_DESKTOP_DATA_DIR") or _platform_dir("data"))
+
+
+def resources_dir() -> Path:
+    """The bundled ``resources/`` folder: beside the package, or inside a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
