@@ -17,8 +17,14 @@ from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 #: Key of the settings JSON in PNG text chunks (and marker inside other formats' metadata).
 SETTINGS_KEY = "nst-desktop"
-SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF",
-                ".tiff": "TIFF"}
+SAVE_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
 _TIFF_DESCRIPTION = 270
 _EXIF_USER_COMMENT = 0x9286
 _EXIF_IFD = 0x8769
@@ -53,7 +59,9 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
             "pixels); scale it down in an image editor first."
         ) from None
     except PermissionError:
-        raise ImageError(f"{name} cannot be read (no permission); check the file's rights.") from None
+        raise ImageError(
+            f"{name} cannot be read (no permission); check the file's rights."
+        ) from None
     except UnidentifiedImageError:
         raise ImageError(
             f"{name} is not an image Pillow can read; choose a PNG, JPEG, WebP, TIFF, BMP or GIF."
@@ -139,9 +147,7 @@ def save_image(
     p = Path(path)
     fmt = SAVE_FORMATS.get(p.suffix.lower())
     if fmt is None:
-        raise ImageError(
-            f"Cannot save as '{p.suffix or p.name}'; use .png, .jpg, .webp or .tif."
-        )
+        raise ImageError(f"Cannot save as '{p.suffix or p.name}'; use .png, .jpg, .webp or .tif.")
     img = pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels, "RGB")
     kwargs = _metadata_kwargs(fmt, metadata) if metadata else {}
     if fmt in ("JPEG", "WEBP"):
@@ -170,7 +176,9 @@ def save_image(
             raise ImageError(
                 f"The disk holding {folder} is full; free some space or choose another place."
             ) from None
-        raise ImageError(f"Could not save {p.name} ({exc.strerror or exc}); try another place.") from None
+        raise ImageError(
+            f"Could not save {p.name} ({exc.strerror or exc}); try another place."
+        ) from None
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
@@ -214,10 +222,10 @@ def _embedded_text(img: Image.Image) -> str | None:
         return img.info[SETTINGS_KEY]
     desc = getattr(img, "tag_v2", {}).get(_TIFF_DESCRIPTION) if img.format == "TIFF" else None
     if isinstance(desc, str) and desc.startswith(prefix):
-        return desc[len(prefix):]
+        return desc[len(prefix) :]
     comment = img.getexif().get_ifd(_EXIF_IFD).get(_EXIF_USER_COMMENT)
     if isinstance(comment, bytes):
         comment = comment.decode("utf-8", "replace")
     if isinstance(comment, str) and comment.startswith(prefix):
-        return comment[len(prefix):]
+        return comment[len(prefix) :]
     return None

@@ -32,9 +32,7 @@ class VGGFeatures(nn.Module):
     after the deepest requested layer are dropped: they would cost time and memory for nothing.
     """
 
-    def __init__(
-        self, features: nn.Sequential, layers: Iterable[str], pool: str = "avg"
-    ) -> None:
+    def __init__(self, features: nn.Sequential, layers: Iterable[str], pool: str = "avg") -> None:
         super().__init__()
         wanted = sorted({layer_index(name) for name in layers})
         if not wanted:

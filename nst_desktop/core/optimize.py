@@ -107,7 +107,7 @@ def plan(settings: RunSettings) -> list[Stage]:
         ]
         for i in range(len(STUDY_LAYERS)):
             layers = {name: 1.0 for name in STUDY_LAYERS[: i + 1]}
-            label = "style " + ("relu1_1" if i == 0 else f"relu1_1-{STUDY_LAYERS[i]}")
+            label = "style " + ("relu1_1" if i == 0 else f"+{STUDY_LAYERS[i]}")
             stages.append(Stage(label, "style-rep", settings.size, settings.steps, {}, layers))
         return stages
     content, style = settings.loss_layers()
@@ -232,8 +232,17 @@ def run(
         post = _color_post(settings, stage.mode, shape_img)
         result: list[torch.Tensor] = []
         for rec in _optimize(
-            settings, objective, init, stage.steps, control, want_image, done_before, total,
-            start, post, result,
+            settings,
+            objective,
+            init,
+            stage.steps,
+            control,
+            want_image,
+            done_before,
+            total,
+            start,
+            post,
+            result,
         ):
             rec.stage, rec.stage_label = index, stage.label
             if rec.final:
@@ -292,11 +301,12 @@ def _optimize(
         opt = torch.optim.Adam([x], lr=lr)
     pending: list[StepRecord] = []
     latest: StepRecord | None = None
+    scale: float | None = None
     count = 0
     halt: tuple[str, str, BaseException | None] | None = None
 
     def evaluate() -> torch.Tensor:
-        nonlocal count, halt, latest
+        nonlocal count, halt, latest, scale
         if control.paused:
             control.wait_while_paused()
         if control.stopped:
@@ -316,6 +326,12 @@ def _optimize(
                 None,
             )
             raise _Halt
+        if scale is None:
+            # The optimizer sees the loss scaled to 1 at the start: L-BFGS's curvature update
+            # (skipped when yᵀs < 1e-10) and Adam's epsilon assume gradients of ordinary size,
+            # and NST losses range over ten orders of magnitude with weights and layers.
+            scale = 1.0 / total_loss if total_loss > 0 else 1.0
+        loss = loss * scale
         loss.backward()
         count += 1
         last_good.copy_(x.detach())

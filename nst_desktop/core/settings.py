@@ -96,7 +96,8 @@ class RunSettings:
     )
     optimizer: str = knob(
         "lbfgs",
-        "L-BFGS converges in fewer iterations; Adam uses less memory and is steadier on big images.",
+        "L-BFGS converges in fewer iterations; Adam uses less memory and is steadier on big "
+        "images.",
         label="Optimizer",
         choices=OPTIMIZERS,
     )
@@ -117,7 +118,8 @@ class RunSettings:
     )
     lbfgs_line_search: bool = knob(
         False,
-        "Let L-BFGS try several step lengths per iteration (strong Wolfe). Each try is an iteration.",
+        "Let L-BFGS try several step lengths per iteration (strong Wolfe). Each try is an "
+        "iteration.",
         label="L-BFGS line search",
     )
     pool: str = knob(

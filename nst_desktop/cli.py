@@ -1,0 +1,434 @@
+"""``nst-desktop``: the window with no arguments, or a headless run over the same core generator.
+
+torch is imported only after the options are parsed, so ``--threads`` reaches
+``torch.set_num_threads`` before any torch work and ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import math
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import __version__
+from .core.settings import (
+    MODE_LABELS,
+    RunSettings,
+    SettingsError,
+    parse_layer_spec,
+)
+
+log = logging.getLogger("nst_desktop.cli")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: Settings that the subcommand, not an option, decides.
+_NOT_OPTIONS = {"mode"}
+_COMMANDS = {
+    "transfer": "Stylize CONTENT with one or more STYLE images.",
+    "content-rep": "Reconstruct IMAGE from white noise through one layer's activations.",
+    "style-rep": "Synthesize IMAGE's texture from white noise (Gram matrices of chosen layers).",
+    "sweep": "Both studies as labelled grids: content at relu1_1..relu5_1, style cumulatively.",
+}
+
+
+class UsageError(Exception):
+    """Bad input or usage: one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not usage + error
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _option_name(field: dataclasses.Field) -> str:
+    return "--" + (field.metadata.get("cli") or field.name.replace("_", "-"))
+
+
+def _add_settings_options(parser: argparse.ArgumentParser) -> None:
+    """One option per RunSettings field; help, choices and defaults come from the dataclass."""
+    defaults = RunSettings()
+    group = parser.add_argument_group("settings (defaults from the settings dataclass)")
+    for f in dataclasses.fields(RunSettings):
+        if f.name in _NOT_OPTIONS:
+            continue
+        meta = f.metadata
+        default = getattr(defaults, f.name)
+        shown = "optimizer default" if default is None else default
+        if isinstance(default, dict):
+            shown = ",".join(f"{k}:{v:g}" if v != 1 else k for k, v in default.items())
+        if isinstance(default, list):
+            shown = ",".join(map(str, default)) or "equal"
+        rng = ""
+        if meta["min"] is not None and not isinstance(default, (dict, list)):
+            rng = f" [{meta['min']:g}..{meta['max']:g}]"
+        help_text = f"{meta['help']} (default: {shown}){rng}".replace("%", "%%")
+        kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
+        if f.type == "bool":
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif meta["choices"]:
+            kwargs["choices"] = meta["choices"]
+        elif f.type == "int":
+            kwargs["type"], kwargs["metavar"] = int, "N"
+        elif f.type in ("float", "float | None"):
+            kwargs["type"], kwargs["metavar"] = float, "X"
+        elif f.type == "dict[str, float]":
+            kwargs["type"], kwargs["metavar"] = parse_layer_spec, "NAME[:w],..."
+        elif f.type == "list[float]":
+            kwargs["type"], kwargs["metavar"] = _parse_floats, "w1,w2,..."
+        else:
+            kwargs["metavar"] = {
+                "init": "noise|content|style|PATH",
+                "device": "auto|cpu|cuda[:i]|mps",
+                "weights": "torchvision|random|PATH",
+            }.get(f.name, "VALUE")
+        group.add_argument(_option_name(f), **kwargs)
+    group.add_argument(
+        "--preset",
+        metavar="NAME|FILE",
+        help="Start from a bundled or saved preset, or a JSON file.",
+    )
+    group.add_argument(
+        "--settings-from",
+        metavar="IMAGE",
+        type=Path,
+        help="Start from the settings embedded in an image this program exported.",
+    )
+
+
+def _parse_floats(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a comma-separated list of numbers"
+        ) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="nst-desktop",
+        description="Neural Style Transfer (Gatys et al.) on VGG19. Without a command, opens the "
+        "window.",
+        epilog="Exit status: 0 done; 2 bad input or usage; 1 anything else. "
+        "Ctrl-C stops and saves the current image.",
+    )
+    parser.add_argument("--version", action="version", version=f"nst-desktop {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, help_text in _COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == "transfer":
+            p.add_argument("content", type=Path, metavar="CONTENT")
+            p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
+        elif name == "sweep":
+            p.add_argument("content", type=Path, metavar="CONTENT")
+            p.add_argument("styles", type=Path, nargs=1, metavar="STYLE")
+        else:
+            p.add_argument("image", type=Path, metavar="IMAGE")
+        out_help = "output image (.png .jpg .webp .tif)"
+        if name == "sweep":
+            out_help += "; also writes NAME-content and NAME-style grids beside it"
+        p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help=out_help)
+        if name == "content-rep":
+            p.add_argument(
+                "--layer",
+                type=str,
+                metavar="NAME",
+                help="the layer to reconstruct from (same as --content-layer NAME)",
+            )
+        if name == "style-rep":
+            p.add_argument(
+                "--layers",
+                type=parse_layer_spec,
+                metavar="NAME[:w],...",
+                help="style layers (same as --style-layers)",
+            )
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+        _add_settings_options(p)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]]:
+    """Defaults < --settings-from < --preset < explicit options; returns settings and warnings."""
+    warnings: list[str] = []
+    settings = RunSettings()
+    if args.settings_from is not None:
+        from .core.images import read_metadata
+
+        meta = read_metadata(args.settings_from)
+        if not meta or not isinstance(meta.get("settings"), dict):
+            raise UsageError(
+                f"{args.settings_from} carries no NST Desktop settings; choose a PNG/JPEG/WebP/"
+                "TIFF exported by NST Desktop."
+            )
+        embedded = {k: v for k, v in meta["settings"].items() if k not in ("mode",)}
+        settings, found = RunSettings.from_dict(embedded, base=settings, strict=False)
+        warnings += [f"{args.settings_from.name}: {w}" for w in found]
+    if args.preset:
+        from .core.presets import apply_preset, find_preset
+
+        settings, _, found = apply_preset(find_preset(args.preset), settings)
+        warnings += [f"preset {args.preset}: {w}" for w in found]
+    explicit = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(RunSettings)
+        if f.name not in _NOT_OPTIONS and hasattr(args, f.name)
+    }
+    if getattr(args, "layer", None):
+        explicit["content_layers"] = parse_layer_spec(args.layer)
+    if getattr(args, "layers", None):
+        explicit["style_layers"] = args.layers
+    explicit["mode"] = args.command
+    settings = dataclasses.replace(settings, **explicit)
+    if args.command in ("content-rep", "style-rep", "sweep") and "init" not in explicit:
+        if settings.init in ("content", "style"):
+            settings = dataclasses.replace(settings, init="noise")
+    return settings.validate(), warnings
+
+
+class Progress:
+    """A one-line progress bar on a terminal; periodic plain lines otherwise."""
+
+    def __init__(self, quiet: bool, stream=sys.stderr) -> None:
+        self.quiet = quiet
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last_print = 0.0
+        self.first: tuple[int, float] | None = None
+
+    def update(self, rec) -> None:  # rec: StepRecord
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        if self.first is None:
+            self.first = (rec.step, rec.elapsed)
+        if not rec.final and now - self.last_print < (0.2 if self.tty else 5.0):
+            return
+        self.last_print = now
+        done_steps = rec.step - self.first[0]
+        spent = rec.elapsed - self.first[1]
+        rate = done_steps / spent if spent > 0 else 0.0
+        eta = (rec.total - rec.step) / rate if rate > 0 else math.nan
+        width = 24
+        filled = int(width * rec.step / max(1, rec.total))
+        bar = "#" * filled + "-" * (width - filled)
+        stage = f" {rec.stage_label}" if rec.stage_label else ""
+        line = (
+            f"[{bar}] {rec.step}/{rec.total}{stage}  loss {rec.loss:.4g} "
+            f"(content {rec.content:.3g}, style {rec.style:.3g}, tv {rec.tv:.3g})  "
+            f"{rate:.2f} it/s  ETA {_clock(eta)}"
+        )
+        if self.tty:
+            self.stream.write("\r" + line[:200].ljust(120))
+            if rec.final:
+                self.stream.write("\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        if not self.quiet:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--:--"
+    s = int(seconds + 0.5)
+    return (
+        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
+
+
+def _snapshot_path(out: Path, step: int) -> Path:
+    return out.with_name(f"{out.stem}_{step:05d}{out.suffix}")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    settings, warnings = settings_from_args(args)
+    progress = Progress(args.quiet)
+    for w in warnings:
+        print(f"nst-desktop: warning: {w}", file=sys.stderr)
+    from .core.images import SAVE_FORMATS
+
+    if args.output.suffix.lower() not in SAVE_FORMATS:
+        raise UsageError(
+            f"Cannot write '{args.output.name}'; end the name in .png, .jpg, .webp or .tif."
+        )
+    if not args.output.parent.is_dir():
+        raise UsageError(f"The folder {args.output.parent} does not exist; create it first.")
+
+    import torch  # after parsing, so the thread count is set before any torch work
+
+    if settings.threads > 0:
+        torch.set_num_threads(settings.threads)
+    from .core.device import describe, resolve_device
+    from .core.images import load_image, save_image
+    from .core.optimize import DONE, Inputs, RunControl, run
+    from .core.weights import load_weights
+
+    device = resolve_device(settings.device)
+    if args.command in ("transfer", "sweep"):
+        inputs = Inputs(load_image(args.content), [load_image(p) for p in args.styles])
+        names = {"content": args.content.name, "styles": [p.name for p in args.styles]}
+    elif args.command == "content-rep":
+        inputs = Inputs(load_image(args.image), [])
+        names = {"content": args.image.name}
+    else:
+        inputs = Inputs(None, [load_image(args.image)])
+        names = {"styles": [args.image.name]}
+
+    def download_progress(done: int, total: int) -> None:
+        if not args.quiet and sys.stderr.isatty():
+            share = f"{100 * done / total:.0f}%" if total else f"{done >> 20} MB"
+            sys.stderr.write(f"\rdownloading VGG19 weights: {share}")
+            sys.stderr.flush()
+
+    weights = load_weights(settings.weights, progress=download_progress)
+    if not weights.trained:
+        progress.message(f"note: using {weights.label} weights; results show no real style.")
+    progress.message(
+        f"{MODE_LABELS[settings.mode]} at {settings.size} px, {settings.steps} iterations, "
+        f"{settings.optimizer} on {describe(device)}"
+    )
+    metadata = {
+        "version": __version__,
+        "settings": settings.to_dict(),
+        "inputs": names,
+        "weights": weights.label,
+        "device": str(device),
+    }
+    control = RunControl()
+    interrupted = False
+
+    def on_sigint(signum, frame) -> None:
+        nonlocal interrupted
+        if interrupted:  # a second Ctrl-C leaves at once
+            raise KeyboardInterrupt
+        interrupted = True
+        control.stop()
+
+    previous_handler = signal.signal(signal.SIGINT, on_sigint)
+    save_every = settings.save_every
+    want = (lambda step: step % save_every == 0) if save_every > 0 else 0
+    cells: list[tuple[str, Any]] = []
+    final = None
+    try:
+        for rec in run(
+            settings, inputs, weights.features, device, control=control, want_image=want
+        ):
+            progress.update(rec)
+            if (
+                rec.image is not None
+                and save_every
+                and rec.step % save_every == 0
+                and not rec.final
+                and settings.mode != "sweep"
+            ):
+                save_image(rec.image, _snapshot_path(args.output, rec.step), metadata=metadata)
+            if rec.stage_done:
+                cells.append((rec.stage_label, rec.image))
+            if rec.final:
+                final = rec
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+    assert final is not None
+    metadata["status"] = final.status
+    metadata["iterations"] = final.step
+    if settings.mode == "sweep":
+        _save_sweep(args.output, cells, metadata, weights.label)
+    else:
+        save_image(final.image, args.output, metadata=metadata)
+    if final.status == DONE:
+        progress.message(f"wrote {args.output}")
+        return EXIT_OK
+    if interrupted:
+        print(
+            f"nst-desktop: interrupted; saved the current image to {args.output}", file=sys.stderr
+        )
+        return EXIT_FAIL
+    if final.error is not None:
+        log.error("run failed", exc_info=final.error)
+    print(f"nst-desktop: {final.message} Saved it to {args.output}.", file=sys.stderr)
+    return EXIT_FAIL
+
+
+def _save_sweep(out: Path, cells: list[tuple[str, Any]], metadata: dict, weights: str) -> None:
+    from .core.grid import make_grid
+    from .core.images import save_image
+    from .core.layers import STUDY_LAYERS
+
+    n = len(STUDY_LAYERS)
+    content = [(label.removeprefix("content "), img) for label, img in cells[:n]]
+    style = [(label.removeprefix("style "), img) for label, img in cells[n:]]
+    content += [("", None)] * (n - len(content))
+    style += [("", None)] * (n - len(style))
+    rows = [("Content reconstruction", content), ("Style reconstruction", style)]
+    note = "" if "untrained" not in weights else "  (untrained random weights)"
+    save_image(make_grid(rows, title="VGG19 layer sweep" + note), out, metadata=metadata)
+    for key, row in zip(("content", "style"), rows, strict=True):
+        grid = make_grid([row], title=f"{row[0]}{note}")
+        save_image(grid, out.with_name(f"{out.stem}-{key}{out.suffix}"), metadata=metadata)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        from .gui.app import main as gui_main
+
+        return gui_main([])
+    from .logs import log_file, setup_logging
+
+    setup_logging()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError("choose a command: " + ", ".join(_COMMANDS))
+        return run_command(args)
+    except KeyboardInterrupt:
+        print("nst-desktop: interrupted.", file=sys.stderr)
+        return EXIT_FAIL
+    except Exception as exc:  # noqa: BLE001 - the edge where every error becomes one line
+        code, text = _classify(exc)
+        if code == EXIT_FAIL:
+            log.exception("unexpected error")
+            text += f" Details are in {log_file()}."
+        print(f"nst-desktop: {text}", file=sys.stderr)
+        return code
+
+
+def _classify(exc: Exception) -> tuple[int, str]:
+    """Exit status and one sentence for an exception reaching the edge."""
+    from .core.images import ImageError
+
+    user_errors: tuple[type[Exception], ...] = (UsageError, SettingsError, ImageError)
+    try:
+        from .core.device import DeviceError
+        from .core.weights import WeightsError
+
+        user_errors += (DeviceError, WeightsError)
+    except ImportError:  # pragma: no cover - torch missing entirely
+        pass
+    try:
+        from .core.presets import PresetError
+
+        user_errors += (PresetError,)
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(exc, user_errors):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, MemoryError):
+        return EXIT_FAIL, "ran out of memory; lower --size or use --optimizer adam."
+    return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Labelled image grids for the layer sweep (the paper's two studies)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+_BG = (250, 250, 248)
+_INK = (30, 30, 30)
+_EMPTY = (225, 225, 222)
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has one fixed-size bitmap font
+        return ImageFont.load_default()
+
+
+def make_grid(
+    rows: Sequence[tuple[str, Sequence[tuple[str, np.ndarray | None]]]],
+    *,
+    title: str = "",
+    cell: int = 0,
+    pad: int = 8,
+) -> Image.Image:
+    """One picture of rows of labelled cells; a missing cell (None) is drawn as an empty box.
+
+    ``rows`` is [(row title, [(cell label, HxWx3 uint8 or None), ...]), ...]. Cells are scaled
+    to ``cell`` px on their longest side (0: the largest cell's size) so rows line up.
+    """
+    images = [img for _, cells in rows for _, img in cells if img is not None]
+    if cell <= 0:  # at least 128 px so the labels fit under each cell
+        cell = max(128, max((max(img.shape[:2]) for img in images), default=128))
+    font_size = max(11, cell // 14)
+    font, title_font = _font(font_size), _font(round(font_size * 1.3))
+    label_h = font_size + 6
+    row_title_h = round(font_size * 1.3) + 8
+    columns = max((len(cells) for _, cells in rows), default=1)
+    title_h = row_title_h + pad if title else 0
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    title_w = max([measure.textlength(t, font=title_font) for t in [title] + [r for r, _ in rows]])
+    width = max(pad + columns * (cell + pad), int(title_w) + 2 * pad)
+    height = title_h + pad + len(rows) * (row_title_h + cell + label_h + pad)
+    canvas = Image.new("RGB", (width, height), _BG)
+    draw = ImageDraw.Draw(canvas)
+    y = pad
+    if title:
+        draw.text((pad, y), title, fill=_INK, font=title_font)
+        y += title_h
+    for row_title, cells in rows:
+        draw.text((pad, y), row_title, fill=_INK, font=title_font)
+        y += row_title_h
+        for i, (label, img) in enumerate(cells):
+            x = pad + i * (cell + pad)
+            if img is None:
+                draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=_EMPTY)
+            else:
+                tile = Image.fromarray(img)
+                tile.thumbnail((cell, cell), Image.Resampling.LANCZOS)
+                if max(tile.size) < cell:  # small cells are scaled up to fill the grid
+                    s = cell / max(tile.size)
+                    new = (max(1, round(tile.width * s)), max(1, round(tile.height * s)))
+                    tile = tile.resize(new, Image.Resampling.NEAREST)
+                ox, oy = (cell - tile.width) // 2, (cell - tile.height) // 2
+                canvas.paste(tile, (x + ox, y + oy))
+            draw.text((x, y + cell + 3), label, fill=_INK, font=font)
+        y += cell + label_h + pad
+    return canvas
