@@ -9,11 +9,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+if TYPE_CHECKING:  # torch is imported where tensors are made: the window loads images without it
+    import torch
 
 #: Key of the settings JSON in PNG text chunks (and marker inside other formats' metadata).
 SETTINGS_KEY = "nst-desktop"
@@ -118,6 +120,8 @@ def resize_longest(img: Image.Image, longest: int, min_side: int = 1) -> Image.I
 def to_tensor(img: Image.Image, device: torch.device | str = "cpu") -> torch.Tensor:
     """(1, 3, H, W) float32 in [0, 1], contiguous (L-BFGS needs a flat view)."""
     arr = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    import torch
+
     t = torch.from_numpy(arr.copy()).permute(2, 0, 1).unsqueeze(0).contiguous()
     return t.to(device=device, dtype=torch.float32).div_(255.0)
 
@@ -127,6 +131,8 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
     t = image.detach()
     if t.dim() == 4:
         t = t[0]
+    import torch
+
     t = t.clamp(0, 1).mul(255).round_().to(torch.uint8).permute(1, 2, 0).contiguous()
     return t.cpu().numpy()
 
