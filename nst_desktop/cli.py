@@ -67,7 +67,7 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
             shown = ",".join(map(str, default)) or "equal"
         rng = ""
         if meta["min"] is not None and not isinstance(default, (dict, list)):
-            rng = f" [{meta['min']:g}..{meta['max']:g}]"
+            rng = f" [{_num(meta['min'])}..{_num(meta['max'])}]"
         help_text = f"{meta['help']} (default: {shown}){rng}".replace("%", "%%")
         kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
         if f.type == "bool":
@@ -100,6 +100,12 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="Start from the settings embedded in an image this program exported.",
     )
+
+
+def _num(value: float) -> str:
+    """Integers in full (a seed's range must not read 2.14748e+09), other numbers short."""
+    exact = float(value).is_integer() and str(int(abs(value))).rstrip("0") != "1"
+    return str(int(value)) if exact else f"{value:g}"
 
 
 def _parse_floats(text: str) -> list[float]:
