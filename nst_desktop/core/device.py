@@ -53,7 +53,8 @@ def use_bfloat16(precision: str, device: torch.device) -> bool:
     """Whether to run the network in bfloat16 autocast.
 
     'auto' picks bfloat16 only where it was measured to pay (see BENCHMARKS.md): CUDA GPUs with
-    native bfloat16. On the CPU it stays float32 until measured otherwise.
+    native bfloat16. On the CPU it stays float32: on an AVX2-only CPU (no avx512_bf16/AMX)
+    bfloat16 autocast was measured 35-200x slower per evaluation (BENCHMARKS.md).
     """
     if precision == "bfloat16":
         return True

@@ -7,6 +7,7 @@ load we keep a features-only copy in the app's cache, so later starts read 80 MB
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import pickle
 import tempfile
@@ -117,7 +118,7 @@ def download(
             )
         os.replace(tmp, dest)
         return dest
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         if isinstance(exc, WeightsError):
             raise
         raise WeightsError(f"{missing_weights_message()} ({_reason(exc)})") from None
@@ -177,17 +178,31 @@ def read_state_file(path: Path) -> object:
     if not path.is_file():
         raise WeightsError(f"Weights file {path} does not exist; check the path.")
     try:
+        if path.stat().st_size == 0:
+            raise WeightsError(f"{path.name} is empty (0 bytes); download it again.")
         return torch.load(path, map_location="cpu", weights_only=True)
+    except WeightsError:
+        raise
     except pickle.UnpicklingError as exc:
         raise WeightsError(
             f"{path.name} contains more than plain tensors and was not loaded for safety "
-            f"({str(exc).splitlines()[0][:120]}); choose a plain state-dict file."
+            f"({_first_line(exc)}); choose a plain state-dict file."
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise WeightsError(
             f"{path.name} could not be read as a weights file (it may be truncated or not a "
-            f"PyTorch file: {str(exc).splitlines()[0][:120]}); download it again."
+            f"PyTorch file: {_first_line(exc)}); download it again."
         ) from None
+    except Exception as exc:  # noqa: BLE001 - garbage bytes make the unpickler raise anything
+        raise WeightsError(
+            f"{path.name} is not a PyTorch weights file ({type(exc).__name__}); choose a "
+            "torchvision VGG19 state-dict file."
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:120] if lines else type(exc).__name__
 
 
 def _build(state: dict[str, torch.Tensor]) -> nn.Sequential:

@@ -1,0 +1,37 @@
+"""Labelled sweep grids."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nst_desktop.core.grid import make_grid
+
+
+def _cell(h, w, value):
+    return np.full((h, w, 3), value, np.uint8)
+
+
+def test_grid_layout_and_empty_cells():
+    rows = [
+        ("Content", [("relu1_1", _cell(24, 32, 10)), ("relu2_1", _cell(24, 32, 20)), ("x", None)]),
+        ("Style", [("relu1_1", _cell(32, 32, 200))]),
+    ]
+    img = make_grid(rows, title="Sweep", cell=64, pad=8)
+    arr = np.asarray(img)
+    assert img.mode == "RGB"
+    assert img.width >= 8 + 3 * (64 + 8)
+    # A 24x32 cell scaled to 64 px wide fills its row of pixels with its own colour.
+    ys, xs = np.nonzero((arr == 10).all(-1))
+    assert xs.max() - xs.min() + 1 == 64 and ys.max() - ys.min() + 1 == 48
+    assert (arr == 200).all(-1).sum() == 64 * 64
+    assert (arr == 20).all(-1).sum() == 64 * 48
+    assert ((arr == (225, 225, 222)).all(-1)).sum() >= 64 * 64 - 64 * 20  # the empty box
+
+
+def test_grid_default_cell_size_and_labels_drawn():
+    rows = [("Row", [("a", _cell(40, 40, 90)), ("b", _cell(40, 40, 90))])]
+    img = make_grid(rows)
+    arr = np.asarray(img)
+    assert 0 <= (arr == 90).all(-1).sum() - 2 * 128 * 128 < 20  # 128 px cells (+ label ink)
+    blank = make_grid([("Row", [("", _cell(40, 40, 90)), ("", _cell(40, 40, 90))])])
+    assert not np.array_equal(np.asarray(blank), arr)  # the labels are drawn
