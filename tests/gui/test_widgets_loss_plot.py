@@ -1,0 +1,93 @@
+"""LossPlot: bad values are skipped, lines are drawn, repaints are throttled, decimation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+from nst_desktop.gui.loss_plot import LossPlot, decade_label
+from nst_desktop.gui.qimage import from_qimage
+
+STYLE_RED = (214, 39, 40)
+CONTENT_BLUE = (31, 119, 180)
+
+
+@pytest.fixture
+def plot(qtbot):
+    p = LossPlot()
+    qtbot.addWidget(p)
+    p.resize(320, 180)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+def count_color(px: np.ndarray, color, tol=12) -> int:
+    return int(np.sum(np.all(np.abs(px.astype(int) - color) <= tol, axis=2)))
+
+
+def test_bad_values_are_skipped_not_fatal(plot):
+    bad = [math.nan, 0.0, -3.0, math.inf, -math.inf, None, "x"]
+    for i, v in enumerate(bad):
+        plot.add(i, v, {"content": v, "style": v})
+    assert plot.series_names() == []
+    plot.grab()  # painting with nothing valid must not crash
+    plot.add(10, 5.0, {"content": math.nan, "style": 2.0})
+    assert plot.point_count("total") == 1
+    assert plot.point_count("content") == 0
+    assert plot.point_count("style") == 1
+    plot.grab()
+
+
+def test_draws_one_line_per_series(plot):
+    for i in range(1, 60):
+        plot.add(i, 1e4 / i, {"content": 10.0 + i, "style": 1e4 / i**1.5, "tv": 0.5})
+    px = from_qimage(plot.grab().toImage())
+    assert count_color(px, STYLE_RED) > 40
+    assert count_color(px, CONTENT_BLUE) > 40
+    assert set(plot.series_names()) == {"total", "content", "style", "tv"}
+
+
+def test_reset_clears(plot):
+    plot.add(1, 3.0, {"style": 1.0})
+    plot.set_marker(1, "256 px")
+    plot.reset()
+    assert plot.series_names() == []
+    px = from_qimage(plot.grab().toImage())
+    assert count_color(px, STYLE_RED) == 0
+
+
+def test_repaints_are_throttled(plot, qtbot):
+    qtbot.wait(100)
+    p0 = plot.paints
+    for i in range(1, 500):
+        plot.add(i, 1.0 / i, {"style": 2.0 / i})
+    assert plot.paints == p0  # add() never paints directly
+    qtbot.waitUntil(lambda: plot.paints > p0, timeout=2000)
+    assert plot.paints - p0 <= 2
+
+
+def test_thousands_of_points_are_decimated(plot):
+    n = 20000
+    for i in range(1, n + 1):
+        plot.add(i, 1e3 * (1 + 0.5 * math.sin(i / 50)) / math.sqrt(i))
+    px = np.linspace(0, 300, n)
+    py = np.sin(np.arange(n))
+    pts = LossPlot._decimate(px, py)
+    assert len(pts) <= 2 * 301
+    ys = [p.y() for p in pts]
+    assert min(ys) == pytest.approx(py.min()) and max(ys) == pytest.approx(py.max())
+    assert all(isinstance(p, QPointF) for p in pts[:3])
+    plot.set_marker(n // 2, "512 px")
+    plot.grab()
+
+
+def test_decade_labels():
+    assert decade_label(0) == "1"
+    assert decade_label(2) == "100"
+    assert decade_label(3) == "10³"
+    assert decade_label(-2) == "10⁻²"
+    assert decade_label(12) == "10¹²"
