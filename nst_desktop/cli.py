@@ -79,7 +79,7 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
         elif f.type in ("float", "float | None"):
             kwargs["type"], kwargs["metavar"] = float, "X"
         elif f.type == "dict[str, float]":
-            kwargs["type"], kwargs["metavar"] = parse_layer_spec, "NAME[:w],..."
+            kwargs["type"], kwargs["metavar"] = _layer_spec, "NAME[:w],..."
         elif f.type == "list[float]":
             kwargs["type"], kwargs["metavar"] = _parse_floats, "w1,w2,..."
         else:
@@ -106,6 +106,14 @@ def _num(value: float) -> str:
     """Integers in full (a seed's range must not read 2.14748e+09), other numbers short."""
     exact = float(value).is_integer() and str(int(abs(value))).rstrip("0") != "1"
     return str(int(value)) if exact else f"{value:g}"
+
+
+def _layer_spec(text: str) -> dict[str, float]:
+    """parse_layer_spec for argparse: its message verbatim, not 'invalid parse_layer_spec value'."""
+    try:
+        return parse_layer_spec(text)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parse_floats(text: str) -> list[float]:
@@ -141,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "sweep":
             out_help += "; also writes NAME-content and NAME-style grids beside it"
         p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help=out_help)
+        if name != "sweep":
+            p.add_argument(
+                "--timelapse",
+                type=Path,
+                metavar="FILE.gif|webp",
+                help="also write the run as an animated GIF or WebP (about 100 frames)",
+            )
         if name == "content-rep":
             p.add_argument(
                 "--layer",
@@ -151,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "style-rep":
             p.add_argument(
                 "--layers",
-                type=parse_layer_spec,
+                type=_layer_spec,
                 metavar="NAME[:w],...",
                 help="style layers (same as --style-layers)",
             )
@@ -201,10 +216,11 @@ def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]
 class Progress:
     """A one-line progress bar on a terminal; periodic plain lines otherwise."""
 
-    def __init__(self, quiet: bool, stream=sys.stderr) -> None:
+    def __init__(self, quiet: bool, stream=None) -> None:
         self.quiet = quiet
-        self.stream = stream
-        self.tty = stream.isatty()
+        # sys.stderr looked up now, not at import: it may have been redirected since.
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
         self.last_print = 0.0
         self.first: tuple[int, float] | None = None
 
@@ -270,6 +286,14 @@ def run_command(args: argparse.Namespace) -> int:
         )
     if not args.output.parent.is_dir():
         raise UsageError(f"The folder {args.output.parent} does not exist; create it first.")
+    timelapse = getattr(args, "timelapse", None)
+    if timelapse is not None:
+        from .core.timelapse import TIMELAPSE_FORMATS
+
+        if timelapse.suffix.lower() not in TIMELAPSE_FORMATS:
+            raise UsageError(f"Cannot write '{timelapse.name}'; end the name in .gif or .webp.")
+        if not timelapse.parent.is_dir():
+            raise UsageError(f"The folder {timelapse.parent} does not exist; create it first.")
 
     import torch  # after parsing, so the thread count is set before any torch work
 
@@ -323,7 +347,17 @@ def run_command(args: argparse.Namespace) -> int:
 
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
     save_every = settings.save_every
-    want = (lambda step: step % save_every == 0) if save_every > 0 else 0
+    want: Any = (lambda step: step % save_every == 0) if save_every > 0 else 0
+    recorder = None
+    if timelapse is not None:
+        from .core.timelapse import FrameRecorder
+
+        recorder = FrameRecorder(every=max(1, settings.steps // 100))
+        snapshot = want
+
+        def want(step: int) -> bool:
+            return recorder.wants(step) or (bool(snapshot) and snapshot(step))
+
     cells: list[tuple[str, Any]] = []
     final = None
     try:
@@ -331,6 +365,8 @@ def run_command(args: argparse.Namespace) -> int:
             settings, inputs, weights.features, device, control=control, want_image=want
         ):
             progress.update(rec)
+            if recorder is not None and rec.image is not None and settings.mode != "sweep":
+                recorder.add(rec.step, rec.image, force=rec.final)
             if (
                 rec.image is not None
                 and save_every
@@ -352,6 +388,11 @@ def run_command(args: argparse.Namespace) -> int:
         _save_sweep(args.output, cells, metadata, weights.label)
     else:
         save_image(final.image, args.output, metadata=metadata)
+    if recorder is not None and len(recorder):
+        from .core.timelapse import save_timelapse
+
+        save_timelapse(timelapse, recorder.frames, metadata=metadata)
+        progress.message(f"wrote {timelapse} ({len(recorder)} frames)")
     if final.status == DONE:
         progress.message(f"wrote {args.output}")
         return EXIT_OK

@@ -210,19 +210,6 @@ def run(
             "content-rep": (1.0, 0.0),
             "style-rep": (0.0, 1.0),
         }[stage.mode]
-        model = VGGFeatures(features, layers, settings.pool).to(device)
-        objective = Objective(
-            model,
-            content_image=content_t if stage.content_layers else None,
-            content_layers=stage.content_layers,
-            style_images=style_ts,
-            style_blend=blend,
-            style_layers=stage.style_layers,
-            content_weight=weights[0],
-            style_weight=weights[1],
-            tv_weight=settings.tv_weight,
-            bfloat16=bf16,
-        )
         if stage.from_previous and previous is not None:
             init = nn.functional.interpolate(
                 previous, size=(h, w), mode="bicubic", align_corners=False
@@ -230,6 +217,41 @@ def run(
         else:
             init = _init_image(settings, (h, w), content_t, inputs.styles, device)
         post = _color_post(settings, stage.mode, shape_img)
+        try:
+            model = VGGFeatures(features, layers, settings.pool).to(device)
+            objective = Objective(
+                model,
+                content_image=content_t if stage.content_layers else None,
+                content_layers=stage.content_layers,
+                style_images=style_ts,
+                style_blend=blend,
+                style_layers=stage.style_layers,
+                content_weight=weights[0],
+                style_weight=weights[1],
+                tv_weight=settings.tv_weight,
+                bfloat16=bf16,
+            )
+        except RuntimeError as exc:  # out of memory while computing the targets (big images)
+            # Same contract as a failure mid-run: a final record with the best image there is.
+            kept = previous if stage.from_previous and previous is not None else init
+            nan = math.nan
+            yield StepRecord(
+                done_before,
+                total,
+                nan,
+                nan,
+                nan,
+                nan,
+                time.perf_counter() - start,
+                image=to_uint8(kept),
+                stage=index,
+                stage_label=stage.label,
+                stage_done=True,
+                status=ERROR,
+                message=_runtime_message(exc),
+                error=exc,
+            )
+            return
         result: list[torch.Tensor] = []
         for rec in _optimize(
             settings,
@@ -292,6 +314,9 @@ def _optimize(
             [x],
             lr=lr,
             max_iter=1,  # one iteration per step(): each evaluation reaches the caller
+            # torch's default max_eval (max_iter * 5 // 4 = 1) would leave the strong-Wolfe search
+            # no evaluation to shrink a failed step (max_ls = 0): it returns t = 0 and stalls.
+            max_eval=26,
             history_size=settings.lbfgs_history,
             tolerance_grad=-1.0,  # never "converge" silently; the step budget ends the run
             tolerance_change=-1.0,
@@ -382,8 +407,8 @@ def _runtime_message(exc: BaseException) -> str:
     text = str(exc)
     if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in text.lower():
         return (
-            "The device ran out of memory; the last good image is kept. Lower the size, use "
-            "Adam instead of L-BFGS, or compute on the CPU."
+            "The device ran out of memory, so the run stopped and kept the last good image; "
+            "lower the size, use Adam instead of L-BFGS, or compute on the CPU."
         )
     first = text.splitlines()[0][:160] if text else type(exc).__name__
     return f"The computation failed ({first}); the last good image is kept."
