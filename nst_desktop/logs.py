@@ -24,8 +24,12 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     """Log to a rotating file (1 MB x 3); None when the folder is not writable."""
     global _fault_file
     root = logging.getLogger("nst_desktop")
-    if any(getattr(h, "_nst_file", False) for h in root.handlers):
-        return log_file()
+    for h in list(root.handlers):
+        if getattr(h, "_nst_file", False):
+            if Path(h.baseFilename) == log_file().absolute():
+                return log_file()
+            root.removeHandler(h)  # the data folder moved (tests, a portable install)
+            h.close()
     try:
         log_dir().mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(

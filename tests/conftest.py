@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
+import threading
 
 import pytest
 
@@ -35,3 +37,53 @@ def _loopback_only(self, address):
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+class LocalServer:
+    """Serves in-memory files on 127.0.0.1; '/short/...' promises all bytes and sends half."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        files_ = files
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                name = self.path.removeprefix("/short")
+                data = files_.get(name)
+                if data is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.path.startswith("/short"):
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def serve_files():
+    """Start a LocalServer on 127.0.0.1 for a dict of path -> bytes; it stops after the test."""
+    servers: list[LocalServer] = []
+
+    def start(files: dict[str, bytes]) -> LocalServer:
+        servers.append(LocalServer(files))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()

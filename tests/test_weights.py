@@ -6,9 +6,7 @@ Downloads go to an HTTP server this module starts on 127.0.0.1; nothing leaves t
 from __future__ import annotations
 
 import hashlib
-import http.server
 import pickle
-import threading
 from pathlib import Path
 
 import pytest
@@ -232,51 +230,13 @@ def test_damaged_cache_is_rebuilt_from_the_hub_file(full_file, state):
 
 
 # ----------------------------------------------------------------- download
-class _Server:
-    """Serves in-memory files on 127.0.0.1; '/short/...' promises all bytes and sends half."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        files_ = files
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
-                name = self.path.removeprefix("/short")
-                data = files_.get(name)
-                if data is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.path.startswith("/short"):
-                    self.wfile.write(data[: len(data) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 PAYLOAD = bytes(range(256)) * 12_000  # 3 MB: several 1 MB chunks
 PREFIX = hashlib.sha256(PAYLOAD).hexdigest()[:8]
 
 
 @pytest.fixture
-def server():
-    s = _Server({"/w.pth": PAYLOAD})
-    yield s
-    s.close()
+def server(serve_files):
+    return serve_files({"/w.pth": PAYLOAD})
 
 
 def _leftovers(folder: Path) -> list[Path]:
@@ -334,19 +294,16 @@ def test_download_404_is_one_sentence(server, tmp_path):
     assert _leftovers(dest.parent) == []
 
 
-def test_torchvision_load_downloads_then_caches(full_file, state, monkeypatch):
+def test_torchvision_load_downloads_then_caches(full_file, state, monkeypatch, serve_files):
     data = full_file.read_bytes()
-    srv = _Server({"/vgg19.pth": data})
-    try:
-        monkeypatch.setitem(
-            weights.download.__kwdefaults__, "hash_prefix", hashlib.sha256(data).hexdigest()[:8]
-        )
-        calls = []
-        loaded = load_torchvision(
-            url=srv.url + "/vgg19.pth", progress=lambda d, t: calls.append((d, t))
-        )
-    finally:
-        srv.close()
+    srv = serve_files({"/vgg19.pth": data})
+    monkeypatch.setitem(
+        weights.download.__kwdefaults__, "hash_prefix", hashlib.sha256(data).hexdigest()[:8]
+    )
+    calls = []
+    loaded = load_torchvision(
+        url=srv.url + "/vgg19.pth", progress=lambda d, t: calls.append((d, t))
+    )
     assert _same(loaded.features, state)
     assert hub_checkpoint_path().read_bytes() == data
     assert features_cache_path().is_file()

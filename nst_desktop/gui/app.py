@@ -1,0 +1,68 @@
+"""Start the window: it paints at once, the engine loads behind it, no traceback reaches users."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from types import TracebackType
+
+log = logging.getLogger(__name__)
+
+
+def _install_excepthook() -> None:
+    """An unexpected error is logged with its traceback; the user sees a short apology."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from nst_desktop.logs import log_file
+
+    showing = [False]
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        log.critical("unexpected error", exc_info=(kind, exc, tb))
+        if showing[0] or QApplication.instance() is None:
+            return
+        showing[0] = True
+        try:
+            QMessageBox.warning(
+                QApplication.activeWindow(),
+                "Sorry",
+                "Sorry, something went wrong inside NST Desktop. Your pictures are kept; the "
+                f"details are in {log_file()}.",
+            )
+        finally:
+            showing[0] = False
+
+    sys.excepthook = hook
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    started = time.perf_counter()
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from nst_desktop import __version__
+    from nst_desktop.logs import setup_logging
+
+    setup_logging()
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    QCoreApplication.setOrganizationName("nst-desktop")
+    QCoreApplication.setApplicationName("NST Desktop")
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nst-desktop"])
+    _install_excepthook()
+    from nst_desktop.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    log.info(
+        "window shown %.2f s after start (version %s)", time.perf_counter() - started, __version__
+    )
+    return int(app.exec())

@@ -1,0 +1,196 @@
+"""First use: the VGG19 weights are not on this computer. Download them, choose a file, or try
+the app with untrained weights; never start a run with weights the user did not choose."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+log = logging.getLogger(__name__)
+WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
+
+
+class _Download(QObject):
+    """Runs ``core.weights.download`` in a plain thread; reports through queued signals."""
+
+    progress = Signal(int, int)  # bytes done, bytes total (0: unknown)
+    finished = Signal(str)  # "" on success, else one sentence
+
+    def __init__(self, url: str, dest: Path, hash_prefix: str | None) -> None:
+        super().__init__()
+        self.url, self.dest, self.hash_prefix = url, dest, hash_prefix
+        self.cancel_event = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._work, name="weights-download", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        from nst_desktop.core.weights import WeightsError, download, missing_weights_message
+
+        try:
+            download(
+                self.url,
+                self.dest,
+                hash_prefix=self.hash_prefix,
+                progress=lambda done, total: self.progress.emit(done >> 10, total >> 10),
+                cancelled=self.cancel_event.is_set,
+            )
+        except WeightsError as exc:
+            text = str(exc)
+            generic = missing_weights_message()  # written for the command line; say it shorter
+            if text.startswith(generic):
+                text = f"The download failed ({text[len(generic) :].strip(' ()')})."
+            self.finished.emit(text)
+            return
+        except Exception as exc:  # noqa: BLE001 - reported as one sentence, logged in full
+            log.exception("weights download failed")
+            self.finished.emit(f"The download failed ({exc}).")
+            return
+        self.finished.emit("")
+
+
+class WeightsDialog(QDialog):
+    """Offers the download (progress, Cancel), "Choose file…", or untrained weights.
+
+    After ``exec()``, :attr:`choice` is the settings ``weights`` value to use ("torchvision",
+    "random" or a file path), or None when the user closed the dialog.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from nst_desktop.core import weights as W
+
+        self.url = W.TORCHVISION_URL
+        self.hash_prefix: str | None = W.TORCHVISION_HASH_PREFIX
+        self.dest = W.hub_checkpoint_path()
+        self.choice: str | None = None
+        self._download: _Download | None = None
+        self.setWindowTitle("VGG19 weights")
+        self.setMinimumWidth(520)
+        intro = QLabel(
+            "<b>Style transfer needs the trained VGG19 network (548 MB, downloaded once).</b>"
+            "<br>It is not on this computer yet. Download it now, or choose a copy you already "
+            "have."
+        )
+        intro.setWordWrap(True)
+        self.where = QLabel(
+            f"It is kept at:<br><code>{self.dest}</code><br>You can also put "
+            f"<code>{W.TORCHVISION_FILENAME}</code> there yourself."
+        )
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.bar = QProgressBar()
+        self.bar.setVisible(False)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setObjectName("weightsMessage")
+        self.message.setStyleSheet("color: #a01010;")
+        self.download_button = QPushButton("Download")
+        self.download_button.setDefault(True)
+        self.choose_button = QPushButton("Choose file…")
+        self.random_button = QPushButton("Try untrained weights")
+        self.random_button.setToolTip(
+            "Random, untrained weights run the whole app but produce no real style: only for "
+            "trying it out."
+        )
+        self.cancel_button = QPushButton("Cancel")
+        self.download_button.clicked.connect(self.start_download)
+        self.choose_button.clicked.connect(self.choose_file)
+        self.random_button.clicked.connect(lambda: self._finish("random"))
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.choose_button)
+        buttons.addWidget(self.random_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.where)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+
+    @property
+    def downloading(self) -> bool:
+        return self._download is not None
+
+    def start_download(self) -> None:
+        if self._download is not None:
+            return
+        self.message.clear()
+        self.bar.setVisible(True)
+        self.bar.setRange(0, 0)
+        for b in (self.download_button, self.choose_button, self.random_button):
+            b.setEnabled(False)
+        self._download = _Download(self.url, self.dest, self.hash_prefix)
+        self._download.progress.connect(self._on_progress)
+        self._download.finished.connect(self._on_finished)
+        self._download.start()
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose VGG19 weights", "", WEIGHTS_FILTER)
+        if not path:
+            return
+        from nst_desktop.core.weights import WeightsError, features_state, read_state_file
+
+        try:  # check it now, so the problem is told here and not after a run starts
+            features_state(read_state_file(Path(path)), Path(path).name)
+        except WeightsError as exc:
+            self.message.setText(str(exc))
+            return
+        self._finish(path)
+
+    def cancel(self) -> None:
+        if self._download is not None:
+            self._download.cancel_event.set()
+            self.message.setText("Cancelling…")
+            return
+        self.reject()
+
+    def reject(self) -> None:  # Escape and the window's close button come here too
+        if self._download is not None:
+            self._download.cancel_event.set()
+            if self._download.thread is not None:
+                self._download.thread.join(timeout=5)
+            self._download = None
+        super().reject()
+
+    def _on_progress(self, done_kb: int, total_kb: int) -> None:
+        if total_kb > 0:
+            self.bar.setRange(0, total_kb)
+            self.bar.setValue(min(done_kb, total_kb))
+            self.bar.setFormat(f"%p%  ({done_kb >> 10} of {total_kb >> 10} MB)")
+        else:
+            self.bar.setFormat(f"{done_kb >> 10} MB")
+
+    def _on_finished(self, error: str) -> None:
+        self._download = None
+        self.bar.setVisible(False)
+        for b in (self.download_button, self.choose_button, self.random_button):
+            b.setEnabled(True)
+        if not error:
+            self._finish("torchvision")
+            return
+        if "cancelled" not in error:
+            error += " Check the internet connection, or use “Choose file…”."
+        self.message.setText(error)
+
+    def _finish(self, choice: str) -> None:
+        self.choice = choice
+        self.accept()
