@@ -52,7 +52,15 @@ from nst_desktop.gui.presets_panel import PresetPanel
 from nst_desktop.gui.preview import PreviewView
 from nst_desktop.gui.settings_panel import SettingsPanel
 from nst_desktop.gui.sweep_view import SweepView
-from nst_desktop.gui.worker import EngineLoader, Outcome, Progress, RunJob, RunThread, WeightsCache
+from nst_desktop.gui.worker import (
+    EngineLoader,
+    Outcome,
+    PlannerProbe,
+    Progress,
+    RunJob,
+    RunThread,
+    WeightsCache,
+)
 from nst_desktop.logs import log_dir, log_file
 
 log = logging.getLogger(__name__)
@@ -79,6 +87,10 @@ def autosave_dir() -> Path:
     return data_dir() / "autosave"
 
 
+def snapshots_dir() -> Path:
+    return data_dir() / "snapshots"
+
+
 class MessageBar(QFrame):
     """A dismissable one-line message above the picture (errors stay until read)."""
 
@@ -88,6 +100,10 @@ class MessageBar(QFrame):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton()
+        self.action_button.hide()
+        self.action_button.clicked.connect(self._run_action)
+        self._action = None
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
@@ -96,10 +112,25 @@ class MessageBar(QFrame):
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 4, 4, 4)
         row.addWidget(self.label, 1)
+        row.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
+    def set_action(self, text: str, action: Any) -> None:
+        """A button beside the message (e.g. "Retry at 768 px"); it hides the bar when pressed."""
+        self._action = action
+        self.action_button.setText(text)
+        self.action_button.show()
+
+    def _run_action(self) -> None:
+        action, self._action = self._action, None
+        self.hide()
+        if action is not None:
+            action()
+
     def show_message(self, text: str, kind: str = "error") -> None:
+        self.action_button.hide()
+        self._action = None
         colors = {"error": ("#5c1a1a", "#ffd9d9"), "warning": ("#4d3a00", "#fff0c2")}
         fg, bg = colors.get(kind, ("#1a3a5c", "#d9ebff"))
         self.setStyleSheet(
@@ -138,6 +169,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore()
         self._set_state(IDLE)
+        self.calibrations: dict[str, Any] = {}
+        self.probe = PlannerProbe()
+        self.probe.done.connect(self._calibrated)
         self.loader = EngineLoader()
         self.loader.ready.connect(self._engine_ready)
         self.loader.failed.connect(self._engine_failed)
@@ -258,6 +292,12 @@ class MainWindow(QMainWindow):
         self.progress_label = QLabel("")
         self.progress_label.setObjectName("progressLabel")
         self.progress_label.setMinimumWidth(260)
+        self.estimate_label = QLabel("")
+        self.estimate_label.setObjectName("estimateLabel")
+        self.estimate_label.setToolTip(
+            "Estimated before the run from the size, the layers and a short speed test of this "
+            "device; the progress bar shows the real rate once it runs."
+        )
         controls = QHBoxLayout()
         for b in (self.run_button, self.pause_button, self.stop_button):
             controls.addWidget(b)
@@ -273,6 +313,7 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.stack, 1)
         right_layout.addWidget(self.loss_plot)
         right_layout.addLayout(controls)
+        right_layout.addWidget(self.estimate_label)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -377,6 +418,49 @@ class MainWindow(QMainWindow):
 
     def _knobs_changed(self) -> None:
         self._settings = self.current_settings()
+        self.update_estimate()
+
+    def update_estimate(self) -> None:
+        """Show the planner's time and memory estimate for the current settings."""
+        if not self.engine_ready:
+            return
+        from nst_desktop.core import planner
+        from nst_desktop.core.device import DeviceError, resolve_device
+
+        s = self._settings
+        try:
+            s.validate()
+            device = str(resolve_device(s.device))
+        except (SettingsError, DeviceError):
+            self.estimate_label.setText("")
+            return
+        if device not in self.calibrations:
+            self.calibrations[device] = None
+            self.probe.start(device)
+        est = planner.estimate(s, device, self.calibrations.get(device))
+        text = f"Estimate on {device}: peak memory about {_size(est.peak_bytes)}"
+        if math.isfinite(est.seconds_per_iter):
+            text = (
+                f"Estimate on {device}: {est.seconds_per_iter:.2g} s per iteration, "
+                f"{_clock(est.total_seconds)} in all, peak memory about {_size(est.peak_bytes)}"
+            )
+        if not est.fits:
+            text += ". " + est.note
+            self.estimate_label.setStyleSheet("color: #a05a00;")
+        else:
+            self.estimate_label.setStyleSheet("")
+        self.estimate_label.setText(text)
+        self.estimate = est
+
+    def _calibrated(self, device: str, calibration: Any) -> None:
+        from nst_desktop.core.device import resolve_device
+
+        try:
+            key = str(resolve_device(device))
+        except Exception:  # noqa: BLE001 - the device vanished meanwhile
+            return
+        self.calibrations[key] = calibration
+        self.update_estimate()
 
     def _mode_changed(self) -> None:
         mode = self.mode_combo.currentData()
@@ -394,6 +478,7 @@ class MainWindow(QMainWindow):
                 self.settings_panel.set_settings(dataclasses.replace(s, init="noise"))
                 self.status(f"{MODE_LABELS[mode]} starts from white noise.")
         self._settings = self.current_settings()
+        self.update_estimate()
 
     def _preset_applied(self, settings: RunSettings, changed: list[str]) -> None:
         self.set_settings(settings)
@@ -413,6 +498,7 @@ class MainWindow(QMainWindow):
 
     def _inputs_changed(self) -> None:
         self._settings = self.current_settings()
+        self.update_estimate()
 
     # ---- settings embedded in exported pictures
     def _offer_settings_from(self, path: str) -> None:
@@ -513,6 +599,9 @@ class MainWindow(QMainWindow):
     def _begin(self, job: RunJob) -> None:
         settings = job.settings
         self.thread = RunThread(job, self.weights_cache, self)
+        if settings.save_every > 0 and settings.mode != "sweep":
+            self.thread.snapshot_dir = snapshots_dir() / time.strftime("%Y%m%d-%H%M%S")
+            self.status(f"Snapshots go to {self.thread.snapshot_dir}.")
         self.thread.status.connect(self.status)
         self.thread.progress.connect(self._on_progress)
         self.thread.preview.connect(self._on_preview)
@@ -625,8 +714,31 @@ class MainWindow(QMainWindow):
             )
         else:
             self.show_message(outcome.message)
+            if "out of memory" in outcome.message:
+                self._offer_smaller_size()
         if outcome.image is not None and outcome.steps > 0:
             self._autosave(outcome)
+
+    def _offer_smaller_size(self) -> None:
+        """After running out of memory: a button to retry at the largest size that fits."""
+        from nst_desktop.core import planner
+        from nst_desktop.core.device import resolve_device
+
+        s = self._settings
+        try:
+            device = str(resolve_device(s.device))
+        except Exception:  # noqa: BLE001 - no offer then; the message already says what to do
+            return
+        size = min(planner.largest_fitting_size(s, device), s.size * 3 // 4) // 16 * 16
+        if size < 64:
+            return
+
+        def retry() -> None:
+            self.settings_panel.knobs["size"].put(size)
+            self._knobs_changed()
+            self.start_run()
+
+        self.message_bar.set_action(f"Retry at {size} px", retry)
 
     def _thread_finished(self) -> None:
         thread = self.sender()
@@ -658,6 +770,7 @@ class MainWindow(QMainWindow):
         self.settings_panel.set_devices(devices)
         self.device_label.setText(" · ".join(label for _, label in devices[:1]))
         self.status("Ready.")
+        self.update_estimate()
         if self._pending_run:
             self._pending_run = False
             self.start_run()
@@ -893,6 +1006,10 @@ def _clock(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
 
 
 def _qs_str(qs: QSettings, key: str) -> str:

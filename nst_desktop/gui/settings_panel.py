@@ -60,6 +60,7 @@ ADVANCED = (
     "device",
     "weights",
     "threads",
+    "save_every",
 )
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
@@ -245,6 +246,8 @@ class SettingsPanel(QWidget):
             if name == "size":
                 spin.setSingleStep(64)
                 spin.setSuffix(" px")
+            if name == "save_every":
+                spin.setSpecialValueText("never")
             spin.valueChanged.connect(lambda _v: self._emit())
             return _Knob(spin, spin.value, spin.setValue)
         if meta["log"]:

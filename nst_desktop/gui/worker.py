@@ -13,6 +13,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,6 @@ class RunJob:
     settings: Any  # RunSettings (typed loosely: this module must not import torch at import)
     content: str | None
     styles: list[str]
-    init_file: str | None = None
 
 
 @dataclass
@@ -117,6 +117,8 @@ class RunThread(QThread):
         self.weights = weights
         self.control = RunControl()
         self.preview_interval = 1.0 / PREVIEW_FPS
+        #: Where "Snapshot every N" writes (set by the window; None: no snapshots).
+        self.snapshot_dir: Path | None = None
         _live_threads.add(self)
 
     # Control is thread-safe: RunControl uses threading.Event.
@@ -162,7 +164,6 @@ class RunThread(QThread):
         if self.control.stopped:
             return Outcome("stopped", "Stopped before the run began.")
         self.status.emit(f"Computing the targets on {describe(device)}…")
-        from pathlib import Path
 
         names: dict[str, Any] = {}
         if uses_content and self.job.content:
@@ -177,13 +178,14 @@ class RunThread(QThread):
             "device": str(device),
         }
         last_preview = [0.0]
+        every = settings.save_every if settings.mode != "sweep" else 0
 
         def want_image(step: int) -> bool:
             now = time.monotonic()
             if now - last_preview[0] >= self.preview_interval:
                 last_preview[0] = now
                 return True
-            return False
+            return bool(every) and step % every == 0
 
         running = f"Running on {describe(device)}"
         if not weights.trained:
@@ -212,6 +214,8 @@ class RunThread(QThread):
             )
             if rec.image is not None:
                 self.preview.emit(rec.image, rec.step, rec.stage)
+                if every and rec.step % every == 0 and not rec.final:
+                    self._snapshot(rec.image, rec.step, metadata)
             if rec.stage_done:
                 self.stageFinished.emit(rec.stage, rec.stage_label, rec.image)
             if rec.final:
@@ -223,6 +227,19 @@ class RunThread(QThread):
             log.error("run failed: %s", final.message, exc_info=final.error)
         message = final.message or ("Done." if final.status == "done" else "")
         return Outcome(final.status, message, final.image, metadata, final.step)
+
+    def _snapshot(self, image: np.ndarray, step: int, metadata: dict[str, Any]) -> None:
+        """Every Nth iteration to the snapshots folder; a failed save is told once, not fatal."""
+        from nst_desktop.core.images import ImageError, save_image
+
+        if self.snapshot_dir is None:
+            return
+        try:
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            save_image(image, self.snapshot_dir / f"step_{step:05d}.png", metadata=metadata)
+        except (ImageError, OSError) as exc:
+            self.status.emit(f"Snapshots stopped: {exc}")
+            self.snapshot_dir = None
 
 
 def _failure(exc: Exception) -> Outcome:
@@ -240,6 +257,10 @@ def _failure(exc: Exception) -> Outcome:
         pass
     if isinstance(exc, user_errors):
         return Outcome("failed", str(exc))
+    if isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower():
+        from nst_desktop.core.optimize import _runtime_message
+
+        return Outcome("failed", _runtime_message(exc))
     if isinstance(exc, MemoryError):
         return Outcome(
             "failed",
@@ -273,3 +294,29 @@ class EngineLoader(QObject):
             )
             return
         self.ready.emit(devices)
+
+
+class PlannerProbe(QObject):
+    """Calibrates the time estimate with a short forward+backward probe, off the GUI thread."""
+
+    done = Signal(str, object)  # (device, Calibration or None)
+
+    def start(self, device: str) -> threading.Thread:
+        thread = threading.Thread(
+            target=self._probe, args=(device,), name="planner-probe", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def _probe(self, device: str) -> None:
+        try:
+            from nst_desktop.core import planner
+            from nst_desktop.core.device import resolve_device
+
+            resolved = str(resolve_device(device))
+            calibration = planner.probe(resolved)
+        except Exception:  # noqa: BLE001 - no estimate is better than a broken window
+            log.exception("planner probe failed")
+            self.done.emit(device, None)
+            return
+        self.done.emit(device, calibration)

@@ -46,7 +46,7 @@ def _no_thread_left_running():
         helpers = [
             t
             for t in threading.enumerate()
-            if t.name in ("weights-download", "engine-loader") and t.is_alive()
+            if t.name in ("weights-download", "engine-loader", "planner-probe") and t.is_alive()
         ]
         if not qthreads and not helpers:
             return

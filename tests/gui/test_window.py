@@ -474,3 +474,49 @@ def test_preset_changes_the_knobs(window):
     panel.apply_selected()
     assert "Preset applied" in window.status_label.text()
     assert window.current_settings().weights == "random"  # machine knobs are kept
+
+
+# ---------------------------------------------------------------------- planner, snapshots
+def test_the_estimate_follows_the_settings(qtbot, window):
+    qtbot.waitUntil(lambda: window.calibrations.get("cpu") is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: "per iteration" in window.estimate_label.text(), timeout=10_000)
+    small = window.estimate
+    _tiny(window, steps=6, size=512)
+    big = window.estimate
+    assert big.seconds_per_iter > 10 * small.seconds_per_iter
+    assert big.peak_bytes > small.peak_bytes
+    assert "peak memory about" in window.estimate_label.text()
+
+
+def test_out_of_memory_offers_a_smaller_size(qtbot, window, monkeypatch):
+    from nst_desktop.core import planner
+
+    monkeypatch.setattr(planner, "largest_fitting_size", lambda s, d: 4000)
+    _tiny(window, steps=6, size=1024)
+    real_run = optimize.run
+
+    def oom(settings, *args, **kwargs):
+        if settings.size == 1024:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")
+        yield from real_run(dataclasses.replace(settings, size=32), *args, **kwargs)
+
+    monkeypatch.setattr(optimize, "run", oom)
+    assert window.start_run()
+    _wait_idle(qtbot, window)
+    bar = window.message_bar
+    assert "ran out of memory" in bar.text()
+    assert bar.action_button.text() == "Retry at 768 px"
+    bar.action_button.click()
+    assert window.current_settings().size == 768
+    _wait_idle(qtbot, window)
+    assert window.last_outcome.status == "done"
+
+
+def test_snapshots_every_n_iterations(qtbot, window):
+    _tiny(window, steps=6, save_every=2)
+    assert window.start_run()
+    folder = window.thread.snapshot_dir
+    _wait_idle(qtbot, window)
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["step_00002.png", "step_00004.png", "step_00006.png"]
+    assert read_metadata(folder / names[0])["settings"]["save_every"] == 2

@@ -1,0 +1,74 @@
+"""Take docs/screenshot.png: the real window mid-run, on the bundled samples.
+
+Run under a display, e.g. ``xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python
+docs/make_screenshot.py``. Uses the ImageNet weights when they are on this computer, else
+random weights (then the picture shows no real style, and the caption should say so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("screenshot.png"))
+    parser.add_argument("--step", type=int, default=60, help="iteration at which to take it")
+    parser.add_argument("--size", type=int, default=384)
+    args = parser.parse_args()
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    from nst_desktop.core.paths import resources_dir
+    from nst_desktop.core.weights import torchvision_weights_available
+    from nst_desktop.gui.main_window import MainWindow
+
+    prefs = Path(tempfile.mkdtemp()) / "prefs.ini"
+    window = MainWindow(QSettings(str(prefs), QSettings.Format.IniFormat))
+    window.resize(1360, 860)
+    window.show()
+
+    def spin(until, limit: float = 600) -> None:
+        end = time.monotonic() + limit
+        while not until() and time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.005)
+
+    spin(lambda: window.engine_ready)
+    samples = resources_dir() / "samples"
+    window.content_picker.set_path(samples / "content_landscape.png")
+    window.style_picker.set_entries([(str(samples / "style_swirls.png"), 1.0)])
+    panel = window.settings_panel
+    if not torchvision_weights_available():
+        panel.knobs["weights"].put("random")
+    panel.knobs["size"].put(args.size)
+    panel.knobs["steps"].put(300)
+    panel.knobs["init"].put("content")
+    window._knobs_changed()
+    window.start_run()
+    spin(lambda: window._last_progress is not None and window._last_progress.step >= args.step)
+    for _ in range(20):  # let the last preview paint
+        app.processEvents()
+        time.sleep(0.01)
+    screen = window.screen()
+    shot = screen.grabWindow(0, 0, 0, window.width(), window.height())
+    if shot.isNull() or shot.width() < 100:
+        shot = window.grab()
+    shot.save(str(args.out))
+    window.stop_run()
+    spin(lambda: window.state == "idle")
+    window.close()
+    print(f"wrote {args.out} ({shot.width()} x {shot.height()})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
