@@ -520,3 +520,13 @@ def test_snapshots_every_n_iterations(qtbot, window):
     names = sorted(p.name for p in folder.iterdir())
     assert names == ["step_00002.png", "step_00004.png", "step_00006.png"]
     assert read_metadata(folder / names[0])["settings"]["save_every"] == 2
+
+
+def test_a_device_that_is_not_there_is_one_sentence(qtbot, window):
+    window.settings_panel.knobs["device"].put("cuda:7")
+    window._knobs_changed()
+    assert window.start_run()  # the device is resolved in the worker, where torch lives
+    _wait_idle(qtbot, window)
+    text = window.message_bar.text()
+    assert text.startswith("There is no CUDA device cuda:7 here; choose one of:")
+    assert window.run_button.isEnabled() and running_threads() == []
