@@ -10,8 +10,10 @@ import argparse
 import dataclasses
 import logging
 import math
+import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -192,9 +194,16 @@ def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]
         settings, found = RunSettings.from_dict(embedded, base=settings, strict=False)
         warnings += [f"{args.settings_from.name}: {w}" for w in found]
     if args.preset:
-        from .core.presets import apply_preset, find_preset
+        from .core.presets import apply_preset, find_preset, load_preset_file
 
-        settings, _, found = apply_preset(find_preset(args.preset), settings)
+        text = args.preset.strip()
+        path = Path(text).expanduser()
+        if (text.lower().endswith(".json") or os.sep in text or "/" in text) and path.is_file():
+            preset, found = load_preset_file(path)  # what was dropped from the file is said
+            warnings += [f"preset {w}" for w in found]
+        else:
+            preset = find_preset(text)
+        settings, _, found = apply_preset(preset, settings)
         warnings += [f"preset {args.preset}: {w}" for w in found]
     explicit = {
         f.name: getattr(args, f.name)
@@ -286,6 +295,7 @@ def run_command(args: argparse.Namespace) -> int:
         )
     if not args.output.parent.is_dir():
         raise UsageError(f"The folder {args.output.parent} does not exist; create it first.")
+    _check_writable(args.output.parent)
     timelapse = getattr(args, "timelapse", None)
     if timelapse is not None:
         from .core.timelapse import TIMELAPSE_FORMATS
@@ -294,13 +304,14 @@ def run_command(args: argparse.Namespace) -> int:
             raise UsageError(f"Cannot write '{timelapse.name}'; end the name in .gif or .webp.")
         if not timelapse.parent.is_dir():
             raise UsageError(f"The folder {timelapse.parent} does not exist; create it first.")
+        _check_writable(timelapse.parent)
 
     import torch  # after parsing, so the thread count is set before any torch work
 
     if settings.threads > 0:
         torch.set_num_threads(settings.threads)
     from .core.device import describe, resolve_device
-    from .core.images import load_image, save_image
+    from .core.images import ImageError, load_image, save_image
     from .core.optimize import DONE, Inputs, RunControl, run
     from .core.weights import load_weights
 
@@ -314,6 +325,15 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         inputs = Inputs(None, [load_image(args.image)])
         names = {"styles": [args.image.name]}
+
+    named = [(names["content"], inputs.content)] if inputs.content is not None else []
+    named += zip(names.get("styles", []), inputs.styles, strict=True)
+    for label, img in named:
+        if 4 * max(img.size) <= settings.size:
+            progress.message(
+                f"note: {label} is only {img.width}x{img.height} px, so it is enlarged about "
+                f"{settings.size / max(img.size):.0f}x; expect a soft result."
+            )
 
     def download_progress(done: int, total: int) -> None:
         if not args.quiet and sys.stderr.isatty():
@@ -360,6 +380,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     cells: list[tuple[str, Any]] = []
     final = None
+    snapshots_failed = False
     try:
         for rec in run(
             settings, inputs, weights.features, device, control=control, want_image=want
@@ -370,11 +391,18 @@ def run_command(args: argparse.Namespace) -> int:
             if (
                 rec.image is not None
                 and save_every
+                and not snapshots_failed
                 and rec.step % save_every == 0
                 and not rec.final
                 and settings.mode != "sweep"
             ):
-                save_image(rec.image, _snapshot_path(args.output, rec.step), metadata=metadata)
+                try:
+                    save_image(rec.image, _snapshot_path(args.output, rec.step), metadata=metadata)
+                except ImageError as exc:  # a full disk must not cost the run itself
+                    snapshots_failed = True
+                    print(
+                        f"nst-desktop: warning: {exc} No more snapshots are saved.", file=sys.stderr
+                    )
             if rec.stage_done:
                 cells.append((rec.stage_label, rec.image))
             if rec.final:
@@ -387,7 +415,10 @@ def run_command(args: argparse.Namespace) -> int:
     if settings.mode == "sweep":
         _save_sweep(args.output, cells, metadata, weights.label)
     else:
-        save_image(final.image, args.output, metadata=metadata)
+        try:
+            save_image(final.image, args.output, metadata=metadata)
+        except ImageError as exc:
+            raise UsageError(f"{exc} {_rescue(final.image, args.output, metadata)}") from None
     if recorder is not None and len(recorder):
         from .core.timelapse import save_timelapse
 
@@ -405,6 +436,30 @@ def run_command(args: argparse.Namespace) -> int:
         log.error("run failed", exc_info=final.error)
     print(f"nst-desktop: {final.message} Saved it to {args.output}.", file=sys.stderr)
     return EXIT_FAIL
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse an output folder that takes no file before the run, not after it."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".nst-desktop-", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write to {folder} ({exc.strerror or exc}); choose another folder."
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _rescue(pixels: Any, out: Path, metadata: dict) -> str:
+    """After the result could not be saved where asked: keep it in the temp folder instead."""
+    from .core.images import ImageError, save_image
+
+    target = Path(tempfile.gettempdir()) / f"{out.stem}-rescued-{os.getpid()}.png"
+    try:
+        save_image(pixels, target, metadata=metadata)
+    except ImageError:
+        return "The result could not be saved anywhere else either."
+    return f"The result was saved to {target} instead."
 
 
 def _save_sweep(out: Path, cells: list[tuple[str, Any]], metadata: dict, weights: str) -> None:
@@ -431,9 +486,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .gui.app import main as gui_main
 
         return gui_main([])
-    from .logs import log_file, setup_logging
+    from .logs import setup_logging
 
-    setup_logging()
+    log_path = setup_logging()
+    if log_path is None:  # no writable log folder: tracebacks must still stay off the terminal
+        logging.getLogger("nst_desktop").addHandler(logging.NullHandler())
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -447,7 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code, text = _classify(exc)
         if code == EXIT_FAIL:
             log.exception("unexpected error")
-            text += f" Details are in {log_file()}."
+            if log_path is not None:
+                text += f" Details are in {log_path}."
         print(f"nst-desktop: {text}", file=sys.stderr)
         return code
 

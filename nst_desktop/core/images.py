@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +169,7 @@ def save_image(
             img.save(out, format=fmt, **kwargs)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, _new_file_mode(p))  # mkstemp makes 0600: other users could not view it
         os.replace(tmp, p)
         tmp = None
         return p
@@ -188,6 +190,34 @@ def save_image(
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode an ordinary ``open(path, "w")`` would give: kept when overwriting, else 0o666
+    less the umask (0o644 under the usual 022)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows.
+
+    ``os.umask`` can only be read by setting it, which races with threads creating files at the
+    same moment (the window saves while the run thread writes snapshots); Linux reports it in
+    /proc, so the set-and-restore is only the fallback elsewhere.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _metadata_kwargs(fmt: str, metadata: dict[str, Any]) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def preset_from_dict(
     """Validate parsed preset JSON (see the module docstring for the format)."""
     if not isinstance(data, dict):
         raise PresetError(f"Preset {label} is not a JSON object with a name and settings.")
-    warnings = [f"{label}: unknown key '{k:.40}' was ignored" for k in data if k not in _TOP_KEYS]
+    warnings = [f"{label}: unknown key {k!r:.42} was ignored" for k in data if k not in _TOP_KEYS]
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PresetError(f'Preset {label} has no name; add a "name" entry.')
@@ -143,7 +143,7 @@ def _validate_block(block: dict[str, Any], name: str) -> tuple[dict[str, Any], l
         if key in MACHINE_KNOBS:
             warnings.append(f"'{key}' is a setting of the computer, not the look, and was ignored")
         elif key not in fields:
-            warnings.append(f"unknown setting '{key:.40}' was ignored")
+            warnings.append(f"unknown setting {key!r:.42} was ignored")  # repr: one line
         else:
             try:
                 value = _coerce(fields[key], value)

@@ -330,7 +330,7 @@ class RunSettings:
         for key, value in data.items():
             problem = None
             if key not in names:
-                problem = f"unknown setting '{key}' was ignored"
+                problem = f"unknown setting {key!r:.42} was ignored"  # repr: one line
             else:
                 try:
                     value = _coerce(names[key], value)
@@ -417,13 +417,14 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
             raise SettingsError(f"'{name}' must be a whole number, not {value!r:.40}")
         if isinstance(value, float) and (not math.isfinite(value) or value != int(value)):
             raise SettingsError(f"'{name}' must be a whole number, not {value!r:.40}")
+        _as_float(value, name)  # a 400-digit JSON integer must not overflow the range check
         return int(value)
     if kind in ("float", "float | None"):
         if value is None and kind == "float | None":
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise SettingsError(f"'{name}' must be a number, not {value!r:.40}")
-        return float(value)
+        return _as_float(value, name)
     if kind == "str":
         if not isinstance(value, str) or len(value) > 4096:
             raise SettingsError(f"'{name}' must be a short text, not {value!r:.40}")
@@ -435,15 +436,23 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
         for k, v in value.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise SettingsError(f"'{name}': the weight of {k!r:.40} must be a number")
-            out[str(k)] = float(v)
+            out[str(k)] = _as_float(v, name)
         return out
     if kind == "list[float]":
         if not isinstance(value, list) or len(value) > MAX_STYLES:
             raise SettingsError(f"'{name}' must be a list of at most {MAX_STYLES} numbers")
         if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
             raise SettingsError(f"'{name}' must be a list of numbers")
-        return [float(v) for v in value]
+        return [_as_float(v, name) for v in value]
     raise AssertionError(f"no coercion for {kind}")  # pragma: no cover - a new field type
+
+
+def _as_float(value: int | float, name: str) -> float:
+    """float(value), refusing integers beyond float's range (JSON allows any number of digits)."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise SettingsError(f"'{name}' is a number far too large to use.") from None
 
 
 def _check_field(f: dataclasses.Field, value: Any) -> None:
@@ -458,14 +467,14 @@ def _check_field(f: dataclasses.Field, value: Any) -> None:
             raise SettingsError(f"{what} is {v:g}; it must be between {lo:g} and {hi:g}.")
 
     if choices is not None and value not in choices:
-        raise SettingsError(f"{label} '{value}' is not one of: {', '.join(choices)}.")
+        raise SettingsError(f"{label} {value!r:.42} is not one of: {', '.join(choices)}.")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         in_range(float(value), label)
     if isinstance(value, dict):
         for layer, weight in value.items():
             if layer not in LAYER_INDEX:
                 raise SettingsError(
-                    f"{label}: unknown VGG19 layer '{layer:.40}'; use names like relu4_2."
+                    f"{label}: unknown VGG19 layer {layer!r:.42}; use names like relu4_2."
                 )
             if not math.isfinite(weight) or weight < 0 or weight > 1e6:
                 raise SettingsError(f"{label}: the weight of {layer} must be between 0 and 1e6.")
@@ -475,7 +484,7 @@ def _check_field(f: dataclasses.Field, value: Any) -> None:
     if name == "init" and not value:
         raise SettingsError("Start from: choose noise, content, style or an image file.")
     if name == "device" and not _valid_device_name(value):
-        raise SettingsError(f"Device '{value:.40}' is not auto, cpu, cuda, cuda:N or mps.")
+        raise SettingsError(f"Device {value!r:.42} is not auto, cpu, cuda, cuda:N or mps.")
     if name == "weights" and not value:
         raise SettingsError("Weights: choose torchvision, random or a weights file.")
 

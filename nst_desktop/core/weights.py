@@ -10,10 +10,12 @@ import hashlib
 import http.client
 import os
 import pickle
+import re
 import tempfile
 import time
 import urllib.error
 import urllib.request
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,13 +182,17 @@ def read_state_file(path: Path) -> object:
     try:
         if path.stat().st_size == 0:
             raise WeightsError(f"{path.name} is empty (0 bytes); download it again.")
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns on stderr about pickle protocols it may not support; the outcome is
+            # what counts (the CLI's contract is one line on stderr), and failures follow.
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except WeightsError:
         raise
     except pickle.UnpicklingError as exc:
         raise WeightsError(
             f"{path.name} contains more than plain tensors and was not loaded for safety "
-            f"({_first_line(exc)}); choose a plain state-dict file."
+            f"({_refused_part(exc)}); choose a plain state-dict file."
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise WeightsError(
@@ -198,6 +204,12 @@ def read_state_file(path: Path) -> object:
             f"{path.name} is not a PyTorch weights file ({type(exc).__name__}); choose a "
             "torchvision VGG19 state-dict file."
         ) from None
+
+
+def _refused_part(exc: BaseException) -> str:
+    """What torch's safe unpickler refused (its message is a page of advice to load unsafely)."""
+    found = re.search(r"Unsupported (global: GLOBAL \S+|operand \d+|[^\n.]{1,60})", str(exc))
+    return found.group(0) if found else "objects other than tensors"
 
 
 def _first_line(exc: BaseException) -> str:
