@@ -3,7 +3,7 @@ asks at small sizes, while watching resident memory, threads, open file handles 
 tensors. Each run is driven from a fresh worker thread, as the window's run thread does.
 
 Usage:
-  python benchmarks/soak.py [--evals 2000] [--size 64] [--per-run 200] [--every 100]
+  python benchmarks/soak.py [--gui] [--evals 2000] [--size 64] [--per-run 200] [--every 100]
                             [--optimizers lbfgs,adam] [--json out.json]
 
 Prints one row per sample and the growth from the sample at --from-eval (default 200: the
@@ -215,6 +215,84 @@ def soak(
     return samples
 
 
+def soak_gui(
+    evals: int = 2000,
+    size: int = 64,
+    per_run: int = 200,
+    every: int = 100,
+    optimizers: Sequence[str] = ("lbfgs", "adam"),
+    *,
+    device: str = "cpu",
+    on_sample: Callable[[Sample], None] | None = None,
+) -> list[Sample]:
+    """The same soak through the window's RunThread, with every preview drawn in a PreviewView
+    (offscreen platform unless a display is set)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import tempfile
+
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    from nst_desktop.core.settings import RunSettings
+    from nst_desktop.gui.preview import PreviewView
+    from nst_desktop.gui.worker import RunJob, RunThread, WeightsCache
+
+    app = QApplication.instance() or QApplication([])
+    folder = Path(tempfile.mkdtemp(prefix="nst-soak-"))
+    for name, picture in zip(("content.png", "style.png"), _pictures(size), strict=True):
+        picture.save(folder / name)
+    view = PreviewView()
+    view.resize(400, 300)
+    view.show()
+    cache = WeightsCache()
+    samples: list[Sample] = []
+    start = time.perf_counter()
+    done = 0
+    index = 0
+    while done < evals:
+        steps = min(per_run, evals - done)
+        settings = RunSettings(
+            size=size,
+            steps=steps,
+            weights="random",
+            optimizer=optimizers[index % len(optimizers)],
+            seed=0,
+            device=device,
+        )
+        thread = RunThread(
+            RunJob(settings, str(folder / "content.png"), [str(folder / "style.png")]), cache
+        )
+        thread.preview_interval = 0.0  # a preview every evaluation
+        before = done
+        outcome: list = []
+
+        def on_progress(p, before=before) -> None:
+            total = before + p.step
+            if not p.stage_done and total % every == 0:
+                samples.append(sample(total, start))
+                if on_sample is not None:
+                    on_sample(samples[-1])
+
+        thread.progress.connect(on_progress)
+        thread.preview.connect(lambda image, step, stage: view.set_image(image))
+        thread.outcome.connect(outcome.append)
+        loop = QEventLoop()
+        thread.finished.connect(loop.quit)
+        thread.start()
+        loop.exec()
+        thread.wait()
+        QCoreApplication.processEvents()
+        thread.deleteLater()
+        QCoreApplication.processEvents()
+        if not outcome or outcome[0].status != "done":
+            raise RuntimeError(f"run ended {outcome[0].status if outcome else '?'}")
+        done += steps
+        index += 1
+    view.close()
+    del app
+    return samples
+
+
 def _slope(points: Sequence[tuple[int, float]]) -> float:
     """Least-squares MB per 1000 evaluations: a trend, where endpoints only show noise."""
     if len(points) < 2:
@@ -261,6 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--from-eval", type=int, default=200, help="growth is measured from here")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", type=Path, help="also write samples and growth as JSON")
+    p.add_argument(
+        "--gui", action="store_true", help="through the window's RunThread and preview widget"
+    )
     args = p.parse_args(argv)
 
     header = (
@@ -277,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
 
-    samples = soak(
+    samples = (soak_gui if args.gui else soak)(
         args.evals,
         args.size,
         args.per_run,
