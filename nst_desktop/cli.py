@@ -190,7 +190,9 @@ def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]
                 f"{args.settings_from} carries no NST Desktop settings; choose a PNG/JPEG/WebP/"
                 "TIFF exported by NST Desktop."
             )
-        embedded = {k: v for k, v in meta["settings"].items() if k not in ("mode",)}
+        # The mode comes from the command; the device and thread count belong to this computer.
+        skip = ("mode", "device", "threads")
+        embedded = {k: v for k, v in meta["settings"].items() if k not in skip}
         settings, found = RunSettings.from_dict(embedded, base=settings, strict=False)
         warnings += [f"{args.settings_from.name}: {w}" for w in found]
     if args.preset:
