@@ -23,13 +23,16 @@ from nst_desktop.core.weights import load_weights  # noqa: E402
 
 
 def final_loss(settings: RunSettings, inputs: Inputs, features, checkpoints) -> list[float]:
-    out, seen = [], {}
+    """Loss at each checkpoint, then the largest jump: max over steps of loss / best so far."""
+    seen: dict[int, float] = {}
+    best, jump = float("inf"), 1.0
     for rec in run(settings, inputs, features, torch.device("cpu")):
         if not rec.final:
             seen[rec.step] = rec.loss
-    for c in checkpoints:
-        out.append(seen.get(c, float("nan")))
-    return out
+            if best < float("inf"):
+                jump = max(jump, rec.loss / best)
+            best = min(best, rec.loss)
+    return [seen.get(c, float("nan")) for c in checkpoints] + [jump]
 
 
 def main() -> None:
@@ -61,7 +64,10 @@ def main() -> None:
         ("transfer (noise init)", dict(mode="transfer")),
         ("transfer (content init)", dict(mode="transfer", init="content")),
     ]
-    print(f"loss after {checkpoints} evaluations, {a.size} px, weights {a.weights}")
+    print(
+        f"loss after {checkpoints} evaluations, then the largest jump (loss / best so far), "
+        f"{a.size} px, weights {a.weights}"
+    )
     for task, tkw in tasks:
         print(f"\n{task}")
         for name, vkw in variants:

@@ -140,7 +140,8 @@ def test_run_stop_acts_within_one_evaluation(features, inputs, monkeypatch, opti
     final = recs[-1]
     assert len(calls) == 5  # not one evaluation more
     assert final.status == "stopped" and final.step == 5
-    assert final.message == "Stopped; the current image is kept."
+    which = "best image so far" if optimizer == "lbfgs" else "current image"
+    assert final.message == f"Stopped; the {which} is kept."
     assert recs[-2].step == 5
     _assert_keeps_an_evaluated_image(recs)
 
@@ -184,11 +185,6 @@ def test_run_pause_for_a_long_time_and_resume(features, inputs, monkeypatch):
     assert np.array_equal(recs[-1].image, plain[-1].image)  # the pause changed nothing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="optimize.py: StepRecord.elapsed counts paused time, so after a long pause the CLI's "
-    "it/s and ETA are wrong (elapsed is documented as seconds of optimization)",
-)
 def test_run_pause_for_a_long_time_is_not_counted_as_run_time(features, inputs, monkeypatch):
     recs, _ = _paused_for_an_hour_run(features, inputs, monkeypatch)
     assert recs[-1].elapsed < 3600.0
@@ -204,7 +200,7 @@ def test_run_cuda_out_of_memory_cli(capsys, pics, tmp_path, monkeypatch):
     code, err = run_cli(capsys, "transfer", *pics, "-o", out, *FAST, "--steps", "10")
     assert code == 1
     assert err.strip().splitlines() == [
-        "nst-desktop: The device ran out of memory, so the run stopped and kept the last good "
+        "nst-desktop: The device ran out of memory, so the run stopped and kept the best "
         "image; lower the size, use Adam instead of L-BFGS, or compute on the CPU. "
         f"Saved it to {out}."
     ]
@@ -218,7 +214,10 @@ def test_run_on_a_device_that_disappears(features, inputs, monkeypatch):
     recs = list(run(small(steps=10), inputs, features, CPU, want_image=1))
     final = recs[-1]
     assert final.status == "error" and final.step == 3
-    assert final.message == f"The computation failed ({DEVICE_LOST}); the last good image is kept."
+    assert final.message == (
+        f"The device stopped working ({DEVICE_LOST}), so the run stopped and kept the best "
+        "image; choose the CPU as the device and start again."
+    )
     _assert_keeps_an_evaluated_image(recs)
 
 
@@ -232,23 +231,12 @@ def test_run_on_a_device_that_disappears_cli(capsys, pics, tmp_path, monkeypatch
     assert read_metadata(out)["status"] == "error"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="optimize.py: the message for a lost device gives no way forward (e.g. 'choose the "
-    "CPU and start again from the kept image')",
-)
 def test_run_on_a_device_that_disappears_says_what_to_do(features, inputs, monkeypatch):
     _fail_forward_after(monkeypatch, 2 + 3, RuntimeError(DEVICE_LOST))
     final = list(run(small(steps=10), inputs, features, CPU))[-1]
     assert "cpu" in final.message.lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="optimize.py: the final image is copied from the device after the failure; on a "
-    "device that is really gone that copy fails too and the generator raises, losing the run "
-    "(it should fall back to the last CPU preview)",
-)
 def test_run_on_a_device_that_is_gone_for_good_keeps_the_last_preview(
     features, inputs, monkeypatch
 ):

@@ -40,7 +40,7 @@ class StepRecord:
     content: float  # weighted terms: α Σ c_l L_c,l, β Σ w_l E_l, γ TV
     style: float
     tv: float
-    elapsed: float  # seconds of optimization so far (target computation excluded)
+    elapsed: float  # seconds since the run started, pauses excluded
     image: np.ndarray | None = None  # H x W x 3 uint8 copy, when asked for (always at the end)
     stage: int = 0  # index into the plan: a scale of coarse-to-fine or a cell of the sweep
     stage_label: str = ""
@@ -83,6 +83,22 @@ class RunControl:
     def wait_while_paused(self) -> None:
         while not self._running.wait(0.05):
             pass
+
+
+class _Stopwatch:
+    """Run time without the pauses: it/s and the ETA must not count the hour a user was away."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.paused = 0.0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start - self.paused
+
+    def wait_while_paused(self, control: RunControl) -> None:
+        t0 = time.perf_counter()
+        control.wait_while_paused()
+        self.paused += time.perf_counter() - t0
 
 
 @dataclass
@@ -190,7 +206,7 @@ def run(
     total = sum(s.steps for s in stages)
     done_before = 0
     previous: torch.Tensor | None = None
-    start = time.perf_counter()
+    watch = _Stopwatch()
     for index, stage in enumerate(stages):
         layers = list(stage.content_layers) + list(stage.style_layers)
         min_side = _deepest_min_side(layers)
@@ -216,6 +232,9 @@ def run(
             ).clamp_(0, 1)
         else:
             init = _init_image(settings, (h, w), content_t, inputs.styles, device)
+        # A host copy: the picture to hand back if the device fails before any evaluation, or
+        # fails so badly that even its memory cannot be read any more.
+        start_pixels = to_uint8(init)
         post = _color_post(settings, stage.mode, shape_img)
         try:
             model = VGGFeatures(features, layers, settings.pool).to(device)
@@ -233,7 +252,6 @@ def run(
             )
         except RuntimeError as exc:  # out of memory while computing the targets (big images)
             # Same contract as a failure mid-run: a final record with the best image there is.
-            kept = previous if stage.from_previous and previous is not None else init
             nan = math.nan
             yield StepRecord(
                 done_before,
@@ -242,13 +260,13 @@ def run(
                 nan,
                 nan,
                 nan,
-                time.perf_counter() - start,
-                image=to_uint8(kept),
+                watch.elapsed(),
+                image=start_pixels,
                 stage=index,
                 stage_label=stage.label,
                 stage_done=True,
                 status=ERROR,
-                message=_runtime_message(exc),
+                message=runtime_message(exc),
                 error=exc,
             )
             return
@@ -262,7 +280,8 @@ def run(
             want_image,
             done_before,
             total,
-            start,
+            watch,
+            start_pixels,
             post,
             result,
         ):
@@ -300,15 +319,26 @@ def _optimize(
     want_image: Callable[[int], bool],
     step0: int,
     total: int,
-    start: float,
+    watch: _Stopwatch,
+    start_pixels: np.ndarray,
     post: Callable[[np.ndarray], np.ndarray],
     result: list[torch.Tensor],
 ) -> Iterator[StepRecord]:
-    """One stage's loop; the last record is final. ``result`` receives the final tensor."""
+    """One stage's loop; the last record is final. ``result`` receives the final tensor.
+
+    The final image is, for L-BFGS, the lowest-loss image evaluated: without a line search its
+    loss may jump by 10-10,000x for a few steps before it recovers (benchmarks/lbfgs_compare.py
+    prints the largest jump), and a stop or the end of the budget inside such a jump must not
+    hand over the bad image. For Adam it is the last one (its loss drifts rather than jumps, and
+    its last image is the one the user watched arrive). The final record carries that image's
+    loss and terms, under the step number of the last evaluation.
+    """
     x = init.detach().clone().contiguous().requires_grad_(True)
-    last_good = x.detach().clone()
+    kept = x.detach().clone()  # the image a final record gets: best (L-BFGS) or last good (Adam)
     lr = settings.effective_lr
     lbfgs = settings.optimizer == "lbfgs"
+    always_search = lbfgs and settings.lbfgs_line_search
+    kept_what = "best image" if lbfgs else "last good image"
     if lbfgs:
         opt: torch.optim.Optimizer = torch.optim.LBFGS(
             [x],
@@ -320,22 +350,24 @@ def _optimize(
             history_size=settings.lbfgs_history,
             tolerance_grad=-1.0,  # never "converge" silently; the step budget ends the run
             tolerance_change=-1.0,
-            line_search_fn="strong_wolfe" if settings.lbfgs_line_search else None,
+            line_search_fn=None,  # set before every step, below
         )
     else:
         opt = torch.optim.Adam([x], lr=lr)
     pending: list[StepRecord] = []
-    latest: StepRecord | None = None
+    kept_rec: StepRecord | None = None
+    seen: StepRecord | None = None  # the latest record with an image (already on the host)
     scale: float | None = None
     count = 0
     halt: tuple[str, str, BaseException | None] | None = None
 
     def evaluate() -> torch.Tensor:
-        nonlocal count, halt, latest, scale
+        nonlocal count, halt, kept_rec, seen, scale
         if control.paused:
-            control.wait_while_paused()
+            watch.wait_while_paused(control)
         if control.stopped:
-            halt = (STOPPED, "Stopped; the current image is kept.", None)
+            which = "best image so far" if lbfgs else "current image"
+            halt = (STOPPED, f"Stopped; the {which} is kept.", None)
             raise _Halt
         if count >= steps:
             raise _Halt
@@ -346,11 +378,15 @@ def _optimize(
         if not math.isfinite(total_loss):
             halt = (
                 NONFINITE,
-                "The loss became infinite or NaN, so the run stopped and kept the last good "
-                "image; lower the learning rate or the style weight.",
+                f"The loss became infinite or NaN, so the run stopped and kept the {kept_what}; "
+                "lower the learning rate or the style weight.",
                 None,
             )
             raise _Halt
+        count += 1
+        step = step0 + count
+        rec = StepRecord(step, total, total_loss, *values, watch.elapsed())
+        pending.append(rec)
         if scale is None:
             # The optimizer sees the loss scaled to 1 at the start: L-BFGS's curvature update
             # (skipped when yᵀs < 1e-10) and Adam's epsilon assume gradients of ordinary size,
@@ -358,18 +394,26 @@ def _optimize(
             scale = 1.0 / total_loss if total_loss > 0 else 1.0
         loss = loss * scale
         loss.backward()
-        count += 1
-        last_good.copy_(x.detach())
-        step = step0 + count
-        rec = StepRecord(step, total, total_loss, *values, time.perf_counter() - start)
+        if not lbfgs or kept_rec is None or total_loss < kept_rec.loss:
+            kept.copy_(x.detach())
+            kept_rec = rec
         if want_image(step):
-            rec.image = post(to_uint8(last_good))
-        pending.append(rec)
-        latest = rec
+            rec.image = post(to_uint8(x))
+            seen = rec
         return loss
 
     try:
         while count < steps and halt is None:
+            if lbfgs:
+                # Without curvature pairs L-BFGS steps along the bare gradient with step length
+                # lr, which from the content image (negative curvature: every yᵀs < 0 is
+                # rejected) stays tiny forever; measured at 128 px: loss 0.0059 -> 0.0053 in 40
+                # steps against 0.00015 this way. So once a pair has been tried and the history
+                # is still empty, the line search runs until it holds one.
+                state = opt.state[x]
+                stuck = state.get("n_iter", 0) >= 2 and not state.get("old_dirs")
+                search = always_search or stuck
+                opt.param_groups[0]["line_search_fn"] = "strong_wolfe" if search else None
             try:
                 opt.step(evaluate)
             except _Halt:
@@ -382,36 +426,64 @@ def _optimize(
     except (torch.cuda.OutOfMemoryError, RuntimeError) as exc:
         yield from pending
         pending.clear()
-        halt = (ERROR, _runtime_message(exc), exc)
+        halt = (ERROR, runtime_message(exc, kept_what), exc)
     status, message, error = halt if halt is not None else (DONE, "", None)
     if status == DONE and count < steps:  # pragma: no cover - defensive
         status = STOPPED
+    final_rec = kept_rec
+    try:
+        image = post(to_uint8(kept))
+    except RuntimeError:  # the device is gone for good: its memory cannot be read either
+        if kept_rec is None or kept_rec.image is None:
+            final_rec = seen
+        image = final_rec.image if final_rec is not None else post(start_pixels)
     nan = math.nan
-    result.append(last_good)
+    result.append(kept)
     yield StepRecord(
         step0 + count,
         total,
-        latest.loss if latest else nan,
-        latest.content if latest else nan,
-        latest.style if latest else nan,
-        latest.tv if latest else nan,
-        time.perf_counter() - start,
-        image=post(to_uint8(last_good)),
+        final_rec.loss if final_rec else nan,
+        final_rec.content if final_rec else nan,
+        final_rec.style if final_rec else nan,
+        final_rec.tv if final_rec else nan,
+        watch.elapsed(),
+        image=image,
         status=status,
         message=message,
         error=error,
     )
 
 
-def _runtime_message(exc: BaseException) -> str:
+# Phrases of torch's errors when a GPU is lost mid-run (driver reset, eGPU unplugged, Xid error).
+_DEVICE_LOST = (
+    "cuda error",
+    "cuda-capable",
+    "cudaerror",
+    "mps backend",
+    "hip error",
+    "device lost",
+)
+
+
+def runtime_message(exc: BaseException, kept: str = "last good image") -> str:
+    """One sentence with a way forward for a failure of the computation itself."""
     text = str(exc)
-    if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in text.lower():
+    low = text.lower()
+    if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in low:
         return (
-            "The device ran out of memory, so the run stopped and kept the last good image; "
+            f"The device ran out of memory, so the run stopped and kept the {kept}; "
             "lower the size, use Adam instead of L-BFGS, or compute on the CPU."
         )
     first = text.splitlines()[0][:160] if text else type(exc).__name__
-    return f"The computation failed ({first}); the last good image is kept."
+    if any(phrase in low for phrase in _DEVICE_LOST):
+        return (
+            f"The device stopped working ({first}), so the run stopped and kept the {kept}; "
+            "choose the CPU as the device and start again."
+        )
+    return (
+        f"The computation failed ({first}), so the run stopped and kept the {kept}; try "
+        "again, and if it fails again, report it with the log file."
+    )
 
 
 __all__ = [
@@ -427,4 +499,5 @@ __all__ = [
     "StepRecord",
     "plan",
     "run",
+    "runtime_message",
 ]

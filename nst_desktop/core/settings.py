@@ -118,8 +118,9 @@ class RunSettings:
     )
     lbfgs_line_search: bool = knob(
         False,
-        "Let L-BFGS try several step lengths per iteration (strong Wolfe). Each try is an "
-        "iteration.",
+        "Let L-BFGS try several step lengths in every iteration (strong Wolfe); each try "
+        "counts as an iteration. Off, it searches only until it has learned the curvature, "
+        "as at the start from the content image.",
         label="L-BFGS line search",
     )
     pool: str = knob(

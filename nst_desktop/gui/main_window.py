@@ -716,6 +716,8 @@ class MainWindow(QMainWindow):
             self.show_message(outcome.message)
             if "out of memory" in outcome.message:
                 self._offer_smaller_size()
+            elif "choose the CPU as the device" in outcome.message:
+                self.message_bar.set_action("Run again on the CPU", self._rerun_on_cpu)
         if outcome.image is not None and outcome.steps > 0:
             self._autosave(outcome)
 
@@ -739,6 +741,12 @@ class MainWindow(QMainWindow):
             self.start_run()
 
         self.message_bar.set_action(f"Retry at {size} px", retry)
+
+    def _rerun_on_cpu(self) -> None:
+        """After the GPU failed mid-run: the same run on the CPU, one click away."""
+        self.settings_panel.knobs["device"].put("cpu")
+        self._knobs_changed()
+        self.start_run()
 
     def _thread_finished(self) -> None:
         thread = self.sender()

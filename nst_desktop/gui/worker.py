@@ -258,9 +258,9 @@ def _failure(exc: Exception) -> Outcome:
     if isinstance(exc, user_errors):
         return Outcome("failed", str(exc))
     if isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower():
-        from nst_desktop.core.optimize import _runtime_message
+        from nst_desktop.core.optimize import runtime_message
 
-        return Outcome("failed", _runtime_message(exc))
+        return Outcome("failed", runtime_message(exc))
     if isinstance(exc, MemoryError):
         return Outcome(
             "failed",

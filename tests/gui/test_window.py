@@ -341,7 +341,7 @@ def test_out_of_memory_reads_as_one_sentence_with_a_way_forward(qtbot, window, m
                 final = dataclasses.replace(
                     rec, status="error", image=np.zeros((32, 40, 3), np.uint8)
                 )
-                final.message = optimize._runtime_message(RuntimeError("CUDA out of memory"))
+                final.message = optimize.runtime_message(RuntimeError("CUDA out of memory"))
                 yield final
                 return
 
@@ -510,6 +510,34 @@ def test_out_of_memory_offers_a_smaller_size(qtbot, window, monkeypatch):
     assert window.current_settings().size == 768
     _wait_idle(qtbot, window)
     assert window.last_outcome.status == "done"
+
+
+def test_a_device_that_stops_working_offers_the_cpu(qtbot, window, monkeypatch):
+    from nst_desktop.core.model import VGGFeatures
+
+    _tiny(window, steps=6)
+    window.settings_panel.knobs["device"].put("auto")
+    window._knobs_changed()
+    real_forward = VGGFeatures.forward
+    calls = []
+
+    def forward(self, image):  # the targets' passes, two evaluations, then the GPU is gone
+        calls.append(1)
+        if len(calls) > 4 and window.current_settings().device != "cpu":
+            raise RuntimeError("CUDA error: unspecified launch failure")
+        return real_forward(self, image)
+
+    monkeypatch.setattr(VGGFeatures, "forward", forward)
+    assert window.start_run()
+    _wait_idle(qtbot, window)
+    bar = window.message_bar
+    assert bar.text().startswith("The device stopped working (CUDA error: unspecified launch")
+    assert window.result is not None  # the picture so far stays
+    assert bar.action_button.text() == "Run again on the CPU"
+    bar.action_button.click()
+    assert window.current_settings().device == "cpu"
+    _wait_idle(qtbot, window)
+    assert window.last_outcome.status == "done" and window.last_outcome.steps == 6
 
 
 def test_snapshots_every_n_iterations(qtbot, window):
