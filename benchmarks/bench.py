@@ -80,15 +80,18 @@ def _features(weights: str):
 
 
 def _floor_fn(features, size: int, device, channels_last: bool = False, bf16: bool = False):
-    """One forward+backward of the truncated VGG19 used by the default settings."""
+    """One forward+backward of the truncated VGG19 used by the default settings, on an image of
+    the shape the engine optimizes (the content picture's, longest side ``size``)."""
     import torch
 
+    from nst_desktop.core.images import resize_longest
     from nst_desktop.core.model import VGGFeatures
     from nst_desktop.core.settings import RunSettings
 
     s = RunSettings()
     model = VGGFeatures(features, list(s.content_layers) + list(s.style_layers), s.pool).to(device)
-    x = torch.rand(1, 3, size, size, device=device)
+    w, h = resize_longest(_images(size)[0], size, 16).size
+    x = torch.rand(1, 3, h, w, device=device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -308,8 +311,8 @@ def child_coarse(size: int, steps: int, coarse_steps: int, weights: str, device_
 def child_gui_worker(size: int, steps: int, weights: str) -> dict:
     """The engine alone vs the GUI's RunThread (offscreen, previews at 12/s), same settings.
 
-    Rounds alternate the two so machine noise hits both; s/eval comes from the records'
-    optimization time (target computation excluded in both).
+    Rounds alternate the two so machine noise hits both; s/eval is the last record's elapsed
+    time over its step (target computation included in both alike).
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QCoreApplication, QEventLoop
@@ -446,14 +449,17 @@ def launch_times() -> dict:
 def planner_rows(sizes: list[int], device_name: str, weights: str) -> list[dict]:
     from nst_desktop.core import planner
     from nst_desktop.core.device import resolve_device
+    from nst_desktop.core.images import resize_longest
     from nst_desktop.core.settings import RunSettings
 
     device = resolve_device(device_name)
     cal = planner.probe(device, _features(weights))
     rows = []
     for size in sizes:
+        w, h = resize_longest(_images(size)[0], size, 16).size  # the engine's shape
         for opt in ("lbfgs", "adam"):
-            est = planner.estimate(RunSettings(size=size, optimizer=opt), str(device), cal)
+            settings = RunSettings(size=size, optimizer=opt)
+            est = planner.estimate(settings, str(device), cal, min(w, h) / max(w, h))
             rows.append(
                 {
                     "size": size,
@@ -577,7 +583,14 @@ def main(argv: list[str] | None = None) -> int:
     if "gui" not in skip:
         r = _child("gui", sizes[0], a.steps, a.weights)
         results["gui_worker"] = r
-        print(f"\n## GUI worker path: {r.get('status', r)} ({r.get('note', '')})")
+        if "gui_over_engine" in r:
+            print(
+                f"\n## GUI worker path at {r['size']} px: engine {r['engine_s_per_eval']:.4f} s, "
+                f"RunThread {r['gui_worker_s_per_eval']:.4f} s per evaluation "
+                f"(x{r['gui_over_engine']:.3f}), {r['previews_per_run']:.0f} previews per run"
+            )
+        else:
+            print(f"\n## GUI worker path: {r}")
 
     if "variants" not in skip:
         bf16_ok = machine["cuda"] is not None or machine["avx512_bf16"] or machine["amx_bf16"]

@@ -53,6 +53,9 @@ def main() -> int:
     panel.knobs["steps"].put(300)
     panel.knobs["init"].put("content")
     window._knobs_changed()
+    # The planner's probe must not share the CPU with the run, or the estimate reads high.
+    spin(lambda: window.calibrations.get("cpu") is not None, limit=120)
+    window.update_estimate()
     window.start_run()
     spin(lambda: window._last_progress is not None and window._last_progress.step >= args.step)
     for _ in range(20):  # let the last preview paint

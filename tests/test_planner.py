@@ -131,3 +131,25 @@ def test_memory_growth_matches_measured_rss():
         RunSettings(size=128, optimizer="adam")
     )
     assert estimated / 1.5 <= measured <= estimated * 1.5, (measured, estimated)
+
+
+def test_a_wide_picture_costs_its_own_pixels_not_a_square():
+    """A 3:2 photo at 512 px is 512 x 341: two thirds of the square's work and activations."""
+    s = RunSettings(size=512)
+    square = planner.estimate(s, "cpu", _cal())
+    wide = planner.estimate(s, "cpu", _cal(), aspect=2 / 3)
+    assert wide.seconds_per_iter == pytest.approx(square.seconds_per_iter * 341 / 512, rel=1e-6)
+    assert planner.activation_bytes(s, aspect=2 / 3) == pytest.approx(
+        planner.activation_bytes(s) * 341 / 512
+    )
+    assert wide.peak_bytes < square.peak_bytes
+
+
+def test_a_wide_picture_fits_at_a_larger_size(monkeypatch):
+    monkeypatch.setattr(planner, "available_bytes", lambda device: 2 * 2**30)
+    s = RunSettings(size=4096)
+    square = planner.largest_fitting_size(s, "cpu")
+    wide = planner.largest_fitting_size(s, "cpu", aspect=0.5)
+    assert planner.peak_bytes(s, wide, aspect=0.5) <= 2 * 2**30
+    assert planner.peak_bytes(s, wide + 16, aspect=0.5) > 2 * 2**30
+    assert wide > square

@@ -73,28 +73,24 @@ def _deepest(settings: RunSettings) -> int:
     return max(layer_index(n) for n in list(content) + list(style))
 
 
-def _pixels(settings: RunSettings, size: int | None = None) -> int:
+def _pixels(settings: RunSettings, size: int | None = None, aspect: float = 1.0) -> int:
+    """Pixels of the optimized image; ``aspect`` is its short side over its long side (a 3:2
+    photo has 2/3 of a square's pixels, and so takes 2/3 of the time). 1.0 is the worst case."""
     side = size or settings.size
-    return side * side  # longest side squared: the worst case (a square image)
+    return side * max(1, round(side * min(max(aspect, 0.0), 1.0)))
 
 
-def macs_per_pass(settings: RunSettings, size: int | None = None) -> float:
+def macs_per_pass(settings: RunSettings, size: int | None = None, aspect: float = 1.0) -> float:
     """Forward + backward (input gradient only) MACs of the truncated network plus Gram work."""
     last = _deepest(settings)
-    px = _pixels(settings, size)
-    conv = sum(m for _, _, _, m in _TABLE[: last + 1]) * px
-    _, style = settings.loss_layers()
-    gram = 0.0
-    for name in style:
-        _, c, down, _ = _TABLE[layer_index(name)]
-        gram += 2 * c * c * px / (down * down)  # forward product + one backward product
-    return 2 * conv + gram
+    conv = sum(m for _, _, _, m in _TABLE[: last + 1]) * _pixels(settings, size, aspect)
+    return 2 * conv + _gram_macs(settings, size, aspect)
 
 
-def activation_bytes(settings: RunSettings, size: int | None = None) -> float:
+def activation_bytes(settings: RunSettings, size: int | None = None, aspect: float = 1.0) -> float:
     """Float32 bytes of all layer outputs up to the deepest used layer (one copy each)."""
     last = _deepest(settings)
-    px = _pixels(settings, size)
+    px = _pixels(settings, size, aspect)
     return sum(c * px / (d * d) * 4 for _, c, d, _ in _TABLE[: last + 1])
 
 
@@ -111,12 +107,12 @@ def weight_bytes(settings: RunSettings) -> int:
     return total
 
 
-def peak_bytes(settings: RunSettings, size: int | None = None) -> int:
-    px = _pixels(settings, size)
+def peak_bytes(settings: RunSettings, size: int | None = None, aspect: float = 1.0) -> int:
+    px = _pixels(settings, size, aspect)
     image = px * 3 * 4
     history = 2 * settings.lbfgs_history * image if settings.optimizer == "lbfgs" else 2 * image
     return int(
-        ACTIVATION_FACTOR * activation_bytes(settings, size)
+        ACTIVATION_FACTOR * activation_bytes(settings, size, aspect)
         + weight_bytes(settings)
         + history
         + 6 * image
@@ -178,31 +174,38 @@ def probe(device: torch.device | str, features: nn.Sequential | None = None) -> 
     return cal
 
 
-def _gram_macs(settings: RunSettings) -> float:
+def _gram_macs(settings: RunSettings, size: int | None = None, aspect: float = 1.0) -> float:
     _, style = settings.loss_layers()
-    px = _pixels(settings)
+    px = _pixels(settings, size, aspect)
     total = 0.0
     for name in style:
         _, c, down, _ = _TABLE[layer_index(name)]
-        total += 2 * c * c * px / (down * down)
+        total += 2 * c * c * px / (down * down)  # forward product + one backward product
     return total
 
 
 def estimate(
-    settings: RunSettings, device: str, calibration: Calibration | None = None
+    settings: RunSettings,
+    device: str,
+    calibration: Calibration | None = None,
+    aspect: float = 1.0,
 ) -> Estimate:
-    """Estimated time and memory of a run; without a calibration only memory is meaningful."""
-    per_iter = calibration.seconds_per_mac * macs_per_pass(settings) if calibration else math.nan
+    """Estimated time and memory of a run; without a calibration only memory is meaningful.
+
+    ``aspect``: short over long side of the image that will be optimized (1.0: square).
+    """
+    macs = macs_per_pass(settings, aspect=aspect)
+    per_iter = calibration.seconds_per_mac * macs if calibration else math.nan
     total_steps = _total_steps(settings)
     total = per_iter * total_steps
-    peak = peak_bytes(settings)
+    peak = peak_bytes(settings, aspect=aspect)
     avail = available_bytes(device)
     fits = avail is None or peak <= avail
     note = ""
     if not fits:
         note = (
             f"This needs about {peak / 2**30:.1f} GB but only {avail / 2**30:.1f} GB is free; "
-            f"lower the size to {largest_fitting_size(settings, device)} px or use Adam."
+            f"lower the size to {largest_fitting_size(settings, device, aspect)} px or use Adam."
         )
     elif calibration is None:
         note = "Time not estimated yet (no probe on this device)."
@@ -215,18 +218,18 @@ def _total_steps(settings: RunSettings) -> int:
     return settings.steps + (settings.scales - 1) * settings.coarse_steps
 
 
-def largest_fitting_size(settings: RunSettings, device: str) -> int:
+def largest_fitting_size(settings: RunSettings, device: str, aspect: float = 1.0) -> int:
     """The largest size (multiple of 16, at least 16) whose estimated peak fits the free memory."""
     avail = available_bytes(device)
     hi = 8192
     if avail is None:
         return hi
     lo = 16
-    if peak_bytes(settings, lo) > avail:
+    if peak_bytes(settings, lo, aspect) > avail:
         return lo
     while hi - lo > 16:
         mid = (lo + hi) // 32 * 16
-        if peak_bytes(settings, mid) <= avail:
+        if peak_bytes(settings, mid, aspect) <= avail:
             lo = mid
         else:
             hi = mid

@@ -437,7 +437,7 @@ class MainWindow(QMainWindow):
         if device not in self.calibrations:
             self.calibrations[device] = None
             self.probe.start(device)
-        est = planner.estimate(s, device, self.calibrations.get(device))
+        est = planner.estimate(s, device, self.calibrations.get(device), self._aspect())
         text = f"Estimate on {device}: peak memory about {_size(est.peak_bytes)}"
         if math.isfinite(est.seconds_per_iter):
             text = (
@@ -495,6 +495,15 @@ class MainWindow(QMainWindow):
             self.preview.set_image(arr)
             self.preview.fit()
         self._inputs_changed()
+
+    def _aspect(self) -> float:
+        """Short over long side of the picture a run will optimize (the content's shape; for a
+        texture, unknown here, so the square worst case)."""
+        arr = self.content_picker.image_array()
+        if arr is None or self._settings.mode == "style-rep":
+            return 1.0
+        h, w = arr.shape[:2]
+        return min(h, w) / max(h, w)
 
     def _inputs_changed(self) -> None:
         self._settings = self.current_settings()
@@ -731,7 +740,8 @@ class MainWindow(QMainWindow):
             device = str(resolve_device(s.device))
         except Exception:  # noqa: BLE001 - no offer then; the message already says what to do
             return
-        size = min(planner.largest_fitting_size(s, device), s.size * 3 // 4) // 16 * 16
+        fitting = planner.largest_fitting_size(s, device, self._aspect())
+        size = min(fitting, s.size * 3 // 4) // 16 * 16
         if size < 64:
             return
 

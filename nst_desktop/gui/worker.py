@@ -9,6 +9,7 @@ checks before every evaluation, so both act within one evaluation.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import weakref
@@ -25,6 +26,30 @@ log = logging.getLogger(__name__)
 
 #: Preview images per second the worker asks the generator for (the loss signal is per step).
 PREVIEW_FPS = 12.0
+
+
+class PreviewThrottle:
+    """At most one preview per ``interval`` on average, and as close to that rate as the
+    iterations allow.
+
+    Keeping the phase (the next frame is due one interval after the last *due* time, not after
+    the last frame) matters when iterations come a little faster than the interval: counting from
+    the last frame takes every second iteration (measured: 7.5 previews/s at 14.6 it/s, 64 px).
+    After a frame that came more than an interval late (slow iterations), the phase restarts with
+    the next frame due half an interval later, so a slow stretch buys no burst after it.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.due = -math.inf
+
+    def __call__(self, now: float) -> bool:
+        if now < self.due:
+            return False
+        late = now - self.due
+        self.due = self.due + self.interval if late < self.interval else now + self.interval / 2
+        return True
+
 
 _live_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
@@ -177,15 +202,11 @@ class RunThread(QThread):
             "weights": weights.label,
             "device": str(device),
         }
-        last_preview = [0.0]
+        throttle = PreviewThrottle(self.preview_interval)
         every = settings.save_every if settings.mode != "sweep" else 0
 
         def want_image(step: int) -> bool:
-            now = time.monotonic()
-            if now - last_preview[0] >= self.preview_interval:
-                last_preview[0] = now
-                return True
-            return bool(every) and step % every == 0
+            return throttle(time.monotonic()) or (bool(every) and step % every == 0)
 
         running = f"Running on {describe(device)}"
         if not weights.trained:

@@ -12,7 +12,7 @@ from PIL import Image
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from nst_desktop.core import optimize
+from nst_desktop.core import optimize, planner
 from nst_desktop.core.images import read_metadata
 from nst_desktop.core.layers import RELU_LAYERS
 from nst_desktop.core.settings import RunSettings
@@ -486,12 +486,21 @@ def test_the_estimate_follows_the_settings(qtbot, window):
     assert big.seconds_per_iter > 10 * small.seconds_per_iter
     assert big.peak_bytes > small.peak_bytes
     assert "peak memory about" in window.estimate_label.text()
+    # The content picture's own shape, not a square: what the engine will really optimize.
+    h, w = window.content_picker.image_array().shape[:2]
+    s = window.current_settings()
+    cal = window.calibrations["cpu"]
+    assert h != w
+    wide = planner.estimate(s, "cpu", cal, min(h, w) / max(h, w))
+    square = planner.estimate(s, "cpu", cal)
+    assert (big.seconds_per_iter, big.peak_bytes) == (wide.seconds_per_iter, wide.peak_bytes)
+    assert big.seconds_per_iter < square.seconds_per_iter
 
 
 def test_out_of_memory_offers_a_smaller_size(qtbot, window, monkeypatch):
     from nst_desktop.core import planner
 
-    monkeypatch.setattr(planner, "largest_fitting_size", lambda s, d: 4000)
+    monkeypatch.setattr(planner, "largest_fitting_size", lambda s, d, aspect=1.0: 4000)
     _tiny(window, steps=6, size=1024)
     real_run = optimize.run
 
