@@ -97,6 +97,7 @@ class LossPlot(QWidget):
         self._timer.setInterval(REPAINT_MS)
         self._timer.timeout.connect(self.update)
         self.paints = 0  # paint count (lets tests and benchmarks see the throttling)
+        self.legend_rect: QRectF | None = None  # where the last paint put the legend
 
     # ------------------------------------------------------------------ public API
     def reset(self) -> None:
@@ -203,11 +204,13 @@ class LossPlot(QWidget):
         self._paint_grid(p, plot, lo, hi, x_min, x_max, to_x, to_y)
         p.setClipRect(plot.adjusted(-1, -2, 1, 2))
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        lines: list[tuple[np.ndarray, np.ndarray]] = []  # screen coordinates, for the legend
         for s in self._series.values():
             if not s.steps:
                 continue
             xs, ys = s.arrays()
-            poly = self._decimate(np.asarray(to_x(xs)), np.asarray(to_y(ys)))
+            lines.append((np.asarray(to_x(xs), float), np.asarray(to_y(ys), float)))
+            poly = self._decimate(*lines[-1])
             # Wide pens stroke a jagged decimated line ~40x slower than 1 px; use 1 px then.
             dense = len(poly) < len(xs)
             pen = QPen(s.color, 1.0 if dense else (2.0 if s.name == "total" else 1.5))
@@ -220,7 +223,7 @@ class LossPlot(QWidget):
                 p.drawPolyline(QPolygonF(poly))
         p.setClipping(False)
         self._paint_markers(p, plot, to_x, fm)
-        self._paint_legend(p, plot, fm)
+        self._paint_legend(p, plot, fm, lines)
         p.end()
 
     @staticmethod
@@ -294,14 +297,38 @@ class LossPlot(QWidget):
                 p.setPen(QColor(90, 90, 90))
                 p.drawText(QPointF(x + 3, plot.top() + fm.ascent()), label)
 
-    def _paint_legend(self, p, plot, fm) -> None:
+    @staticmethod
+    def _legend_box(plot: QRectF, w: float, h: float, lines) -> QRectF:
+        """The corner of the plot where the legend hides the fewest curve pixels (top right
+        first on a tie): after a start from the photo the curves crowd the top right."""
+        left, right = plot.left() + 4, plot.right() - w - 4
+        top, bottom = plot.top() + 4, plot.bottom() - h - 4
+        corners = [(right, top), (right, bottom), (left, top), (left, bottom)]
+
+        def hidden(x0: float, y0: float) -> int:
+            cols = np.arange(x0, x0 + w, 2.0)
+            count = 0
+            for xs, ys in lines:
+                inside = cols[(cols >= xs[0]) & (cols <= xs[-1])]
+                if len(xs) == 1:
+                    count += int(x0 <= xs[0] <= x0 + w and y0 <= ys[0] <= y0 + h)
+                elif len(inside):
+                    y = np.interp(inside, xs, ys)
+                    count += int(np.count_nonzero((y >= y0) & (y <= y0 + h)))
+            return count
+
+        x0, y0 = min(corners, key=lambda c: hidden(*c))  # min keeps the first of equals
+        return QRectF(x0, y0, w, h)
+
+    def _paint_legend(self, p, plot, fm, lines) -> None:
         rows = [s for s in self._series.values() if s.values]
         if not rows:
             return
         texts = [f"{s.name}  {10 ** s.values[-1]:.3g}" for s in rows]
         w = max(fm.horizontalAdvance(t) for t in texts) + 30
         h = len(rows) * (fm.height() + 1) + 6
-        box = QRectF(plot.right() - w - 4, plot.top() + 4, w, h)
+        box = self._legend_box(plot, w, h, lines)
+        self.legend_rect = box
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.fillRect(box, QColor(255, 255, 255, 215))
         p.setPen(QPen(QColor(210, 210, 210), 1))

@@ -91,3 +91,29 @@ def test_decade_labels():
     assert decade_label(3) == "10³"
     assert decade_label(-2) == "10⁻²"
     assert decade_label(12) == "10¹²"
+
+
+def _corner(plot_widget) -> str:
+    r = plot_widget.legend_rect
+    mid_x, mid_y = plot_widget.width() / 2, plot_widget.height() / 2
+    return ("top" if r.center().y() < mid_y else "bottom") + (
+        "-right" if r.center().x() > mid_x else "-left"
+    )
+
+
+def test_legend_sits_where_it_hides_no_curve(plot):
+    """Falling curves leave the top right free; after a start from the photo (content loss
+    rising from ~0 to the level of the style loss) the top right is where the curves end."""
+    for i in range(1, 60):
+        plot.add(i, 10.0 / i, {"content": 5.0 / i, "style": 5.0 / i})
+    plot.grab()
+    assert _corner(plot) == "top-right"
+
+    plot.reset()
+    for i in range(1, 60):
+        content = 1e-12 * 10 ** min(i, 9)  # the content term climbs nine decades ...
+        plot.add(i, 1e-3 + content, {"content": content, "style": 1e-3})  # ... to the style's
+    plot.grab()
+    box = plot.legend_rect
+    assert _corner(plot) != "top-right"
+    assert box.width() > 0 and box.height() > 0
