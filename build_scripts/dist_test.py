@@ -16,7 +16,7 @@ Prints each step's time and exits non-zero on the first failure.
 from __future__ import annotations
 
 import argparse
-import re
+import importlib.util
 import select
 import shutil
 import struct
@@ -26,8 +26,22 @@ import tempfile
 import time
 from pathlib import Path
 
+from nst_desktop import __version__
+
 REPO = Path(__file__).resolve().parents[1]
-PROBE_SHOWN = "nst-dist-probe: window shown"
+
+
+def _launcher_constant(name: str) -> str:
+    """A constant of launcher.py (the line the probe prints), so the two never drift apart."""
+    spec = importlib.util.spec_from_file_location(
+        "_nst_launcher", Path(__file__).with_name("launcher.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+PROBE_SHOWN = _launcher_constant("PROBE_SHOWN")
 
 
 class Failure(Exception):
@@ -35,11 +49,7 @@ class Failure(Exception):
 
 
 def repo_version() -> str:
-    text = (REPO / "nst_desktop" / "__init__.py").read_text(encoding="utf-8")
-    match = re.search(r'__version__\s*=\s*"([^"]+)"', text)
-    if not match:
-        raise Failure("cannot read __version__ from nst_desktop/__init__.py")
-    return match.group(1)
+    return __version__
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
@@ -93,21 +103,6 @@ def check_resources(app: Path, version: str) -> str:
         if not where.is_file() or where.read_text().strip() != version:
             raise Failure(f"{where} is missing or does not say {version}")
     return f"resources and VERSION {version} bundled"
-
-
-def tiny_images(folder: Path, app: Path) -> tuple[Path, Path]:
-    """The bundled samples; if the repository has none yet, two tiny PNGs written here."""
-    samples = app / "_internal" / "resources" / "samples"
-    content, style = samples / "content_landscape.png", samples / "style_swirls.png"
-    if content.is_file() and style.is_file():
-        return content, style
-    print("dist-test: warning: bundled samples missing; using generated 16x16 images")
-    from PIL import Image
-
-    content, style = folder / "content.png", folder / "style.png"
-    Image.new("RGB", (16, 12), (200, 120, 40)).save(content)
-    Image.effect_noise((16, 16), 64).convert("RGB").save(style)
-    return content, style
 
 
 def check_window(exe: Path, env: dict[str, str], cwd: Path, seconds: float, timeout: float) -> str:
@@ -199,7 +194,9 @@ def timed(fn, *args) -> tuple[str, float]:  # noqa: ANN001 - a tiny helper
 
 
 def tiny_run(console: Path, env: dict[str, str], work: Path, app: Path, timeout: float):
-    content, style = tiny_images(work, app)
+    # The bundled samples: check_resources has already made sure they are there.
+    samples = app / "_internal" / "resources" / "samples"
+    content, style = samples / "content_landscape.png", samples / "style_swirls.png"
     out = work / "x.png"
     cmd = [str(console), "transfer", str(content), str(style), "-o", str(out)]
     cmd += ["--weights", "random", "--size", "32", "--steps", "3"]
