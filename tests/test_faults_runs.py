@@ -213,7 +213,7 @@ def test_run_on_a_device_that_disappears(features, inputs, monkeypatch):
     _fail_forward_after(monkeypatch, 2 + 3, RuntimeError(DEVICE_LOST + "\nCompile with ..."))
     recs = list(run(small(steps=10), inputs, features, CPU, want_image=1))
     final = recs[-1]
-    assert final.status == "error" and final.step == 3
+    assert final.status == "error" and final.step == 3 and final.failure == "device-lost"
     assert final.message == (
         f"The device stopped working ({DEVICE_LOST}), so the run stopped and kept the best "
         "image; choose the CPU as the device and start again."

@@ -11,6 +11,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from nst_desktop.core import optimize
+from nst_desktop.core.failures import COMPUTATION, OUT_OF_MEMORY
 from nst_desktop.core.images import ImageError, load_image
 from nst_desktop.core.model import VGGFeatures
 from nst_desktop.core.optimize import Inputs, RunControl, StepRecord, plan, run
@@ -432,7 +433,8 @@ def test_out_of_memory_mid_run(features, content, style, monkeypatch, error):
     assert final.image is not None and final.image.shape == (24, 32, 3)
     assert "size" in final.message and "memory" in final.message
     assert final.message.count(". ") == 0 and "\n" not in final.message  # one sentence
-    assert final.error is error
+    assert final.error is error and final.failure == OUT_OF_MEMORY
+    assert all(r.failure == "" for r in recs[:-1])
 
 
 def test_out_of_memory_while_computing_targets(features, content, style, monkeypatch):
@@ -442,7 +444,7 @@ def test_out_of_memory_while_computing_targets(features, content, style, monkeyp
     monkeypatch.setattr(VGGFeatures, "forward", forward)
     recs = collect(small(steps=5, init="content"), Inputs(content, [style]), features)
     assert len(recs) == 1 and recs[0].status == "error"
-    assert "size" in recs[0].message
+    assert "size" in recs[0].message and recs[0].failure == OUT_OF_MEMORY
     expected = np.asarray(content.resize((32, 24), Image.Resampling.LANCZOS))
     assert np.array_equal(recs[0].image, expected)  # the start image: nothing lost
 
@@ -454,7 +456,17 @@ def test_other_runtime_error_is_one_sentence(features, content, style, monkeypat
     monkeypatch.setattr(VGGFeatures, "forward", forward)
     final = collect(small(steps=5), Inputs(content, [style]), features)[-1]
     assert final.status == "error" and "weird backend failure" in final.message
-    assert "\n" not in final.message
+    assert "\n" not in final.message and final.failure == COMPUTATION
+
+
+def test_a_run_that_ends_well_has_no_failure_kind(features, content, style):
+    control = RunControl()
+    recs = []
+    for rec in run(small(steps=4), Inputs(content, [style]), features, CPU, control=control):
+        recs.append(rec)
+        if rec.step == 2:
+            control.stop()
+    assert recs[-1].status == "stopped" and {r.failure for r in recs} == {""}
 
 
 def test_lbfgs_without_line_search_leaves_the_content_image(features, content, style):

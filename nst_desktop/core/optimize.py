@@ -21,6 +21,7 @@ from torch import nn
 
 from .color import preserve_colors
 from .device import use_bfloat16
+from .failures import COMPUTATION, DEVICE_LOST, OUT_OF_MEMORY
 from .images import ImageError, load_image, resize_longest, to_tensor, to_uint8
 from .layers import STUDY_LAYERS, min_input_side
 from .losses import Objective
@@ -47,6 +48,7 @@ class StepRecord:
     stage_done: bool = False
     status: str = RUNNING
     message: str = ""
+    failure: str = ""  # with status ERROR: OUT_OF_MEMORY, DEVICE_LOST or COMPUTATION
     error: BaseException | None = field(default=None, repr=False)
 
     @property
@@ -267,6 +269,7 @@ def run(
                 stage_done=True,
                 status=ERROR,
                 message=runtime_message(exc),
+                failure=failure_kind(exc),
                 error=exc,
             )
             return
@@ -450,12 +453,13 @@ def _optimize(
         image=image,
         status=status,
         message=message,
+        failure=failure_kind(error) if status == ERROR and error is not None else "",
         error=error,
     )
 
 
 # Phrases of torch's errors when a GPU is lost mid-run (driver reset, eGPU unplugged, Xid error).
-_DEVICE_LOST = (
+_DEVICE_LOST_PHRASES = (
     "cuda error",
     "cuda-capable",
     "cudaerror",
@@ -465,17 +469,27 @@ _DEVICE_LOST = (
 )
 
 
+def failure_kind(exc: BaseException) -> str:
+    """OUT_OF_MEMORY, DEVICE_LOST or COMPUTATION: torch tells them apart only by its words."""
+    low = str(exc).lower()
+    if isinstance(exc, torch.cuda.OutOfMemoryError | MemoryError) or "out of memory" in low:
+        return OUT_OF_MEMORY
+    if any(phrase in low for phrase in _DEVICE_LOST_PHRASES):
+        return DEVICE_LOST
+    return COMPUTATION
+
+
 def runtime_message(exc: BaseException, kept: str = "last good image") -> str:
     """One sentence with a way forward for a failure of the computation itself."""
-    text = str(exc)
-    low = text.lower()
-    if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in low:
+    kind = failure_kind(exc)
+    if kind == OUT_OF_MEMORY:
         return (
             f"The device ran out of memory, so the run stopped and kept the {kept}; "
             "lower the size, use Adam instead of L-BFGS, or compute on the CPU."
         )
+    text = str(exc)
     first = text.splitlines()[0][:160] if text else type(exc).__name__
-    if any(phrase in low for phrase in _DEVICE_LOST):
+    if kind == DEVICE_LOST:
         return (
             f"The device stopped working ({first}), so the run stopped and kept the {kept}; "
             "choose the CPU as the device and start again."
@@ -487,9 +501,12 @@ def runtime_message(exc: BaseException, kept: str = "last good image") -> str:
 
 
 __all__ = [
+    "COMPUTATION",
+    "DEVICE_LOST",
     "DONE",
     "ERROR",
     "NONFINITE",
+    "OUT_OF_MEMORY",
     "RUNNING",
     "STOPPED",
     "Inputs",
@@ -497,6 +514,7 @@ __all__ = [
     "SettingsError",
     "Stage",
     "StepRecord",
+    "failure_kind",
     "plan",
     "run",
     "runtime_message",

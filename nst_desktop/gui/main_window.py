@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop import __version__
+from nst_desktop.core.failures import DEVICE_LOST, OUT_OF_MEMORY
 from nst_desktop.core.images import SAVE_FORMATS, ImageError, read_metadata, save_image
 from nst_desktop.core.layers import STUDY_LAYERS
 from nst_desktop.core.paths import data_dir, resources_dir
@@ -723,9 +724,9 @@ class MainWindow(QMainWindow):
             )
         else:
             self.show_message(outcome.message)
-            if "out of memory" in outcome.message:
+            if outcome.failure == OUT_OF_MEMORY:
                 self._offer_smaller_size()
-            elif "choose the CPU as the device" in outcome.message:
+            elif outcome.failure == DEVICE_LOST:
                 self.message_bar.set_action("Run again on the CPU", self._rerun_on_cpu)
         if outcome.image is not None and outcome.steps > 0:
             self._autosave(outcome)

@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
 from nst_desktop import __version__
+from nst_desktop.core.failures import OUT_OF_MEMORY
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class Outcome:
     metadata: dict[str, Any] = field(default_factory=dict)
     steps: int = 0
     unexpected: bool = False  # a bug, not the user's doing: the window apologizes
+    failure: str = ""  # status error/failed: a kind from core.failures
 
 
 class WeightsCache:
@@ -247,7 +249,9 @@ class RunThread(QThread):
         if final.error is not None:
             log.error("run failed: %s", final.message, exc_info=final.error)
         message = final.message or ("Done." if final.status == "done" else "")
-        return Outcome(final.status, message, final.image, metadata, final.step)
+        return Outcome(
+            final.status, message, final.image, metadata, final.step, failure=final.failure
+        )
 
     def _snapshot(self, image: np.ndarray, step: int, metadata: dict[str, Any]) -> None:
         """Every Nth iteration to the snapshots folder; a failed save is told once, not fatal."""
@@ -278,15 +282,16 @@ def _failure(exc: Exception) -> Outcome:
         pass
     if isinstance(exc, user_errors):
         return Outcome("failed", str(exc))
-    if isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower():
-        from nst_desktop.core.optimize import runtime_message
+    if isinstance(exc, RuntimeError | MemoryError):
+        from nst_desktop.core.optimize import failure_kind, runtime_message
 
-        return Outcome("failed", runtime_message(exc))
-    if isinstance(exc, MemoryError):
-        return Outcome(
-            "failed",
-            "The computer ran out of memory; lower the size or choose Adam instead of L-BFGS.",
-        )
+        if failure_kind(exc) == OUT_OF_MEMORY:
+            message = (
+                "The computer ran out of memory; lower the size or choose Adam instead of L-BFGS."
+                if isinstance(exc, MemoryError)
+                else runtime_message(exc)
+            )
+            return Outcome("failed", message, failure=OUT_OF_MEMORY)
     log.exception("unexpected error in the run thread")
     return Outcome("failed", f"{type(exc).__name__}: {exc}", unexpected=True)
 

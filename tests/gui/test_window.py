@@ -338,10 +338,14 @@ def test_out_of_memory_reads_as_one_sentence_with_a_way_forward(qtbot, window, m
         for rec in gen:
             yield rec
             if rec.step >= 2:
+                error = RuntimeError("CUDA out of memory")
                 final = dataclasses.replace(
-                    rec, status="error", image=np.zeros((32, 40, 3), np.uint8)
+                    rec,
+                    status="error",
+                    image=np.zeros((32, 40, 3), np.uint8),
+                    message=optimize.runtime_message(error),
+                    failure=optimize.failure_kind(error),
                 )
-                final.message = optimize.runtime_message(RuntimeError("CUDA out of memory"))
                 yield final
                 return
 
@@ -497,7 +501,14 @@ def test_the_estimate_follows_the_settings(qtbot, window):
     assert big.seconds_per_iter < square.seconds_per_iter
 
 
-def test_out_of_memory_offers_a_smaller_size(qtbot, window, monkeypatch):
+@pytest.mark.parametrize(
+    "error, says",
+    [
+        (RuntimeError("CUDA out of memory. Tried to allocate 2 GiB"), "The device ran out"),
+        (MemoryError(), "The computer ran out"),  # the host's memory, raised by numpy or Pillow
+    ],
+)
+def test_out_of_memory_offers_a_smaller_size(qtbot, window, monkeypatch, error, says):
     from nst_desktop.core import planner
 
     monkeypatch.setattr(planner, "largest_fitting_size", lambda s, d, aspect=1.0: 4000)
@@ -506,14 +517,14 @@ def test_out_of_memory_offers_a_smaller_size(qtbot, window, monkeypatch):
 
     def oom(settings, *args, **kwargs):
         if settings.size == 1024:
-            raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")
+            raise error
         yield from real_run(dataclasses.replace(settings, size=32), *args, **kwargs)
 
     monkeypatch.setattr(optimize, "run", oom)
     assert window.start_run()
     _wait_idle(qtbot, window)
     bar = window.message_bar
-    assert "ran out of memory" in bar.text()
+    assert bar.text().startswith(says) and "out of memory" in bar.text()
     assert bar.action_button.text() == "Retry at 768 px"
     bar.action_button.click()
     assert window.current_settings().size == 768
