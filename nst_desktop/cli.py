@@ -503,8 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("nst-desktop: interrupted.", file=sys.stderr)
         return EXIT_FAIL
     except Exception as exc:  # noqa: BLE001 - the edge where every error becomes one line
-        code, text = _classify(exc)
-        if code == EXIT_FAIL:
+        code, text, unexpected = _classify(exc)
+        if unexpected:
             log.exception("unexpected error")
             if log_path is not None:
                 text += f" Details are in {log_path}."
@@ -512,8 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
 
 
-def _classify(exc: Exception) -> tuple[int, str]:
-    """Exit status and one sentence for an exception reaching the edge."""
+def _classify(exc: Exception) -> tuple[int, str, bool]:
+    """Exit status, one sentence, and whether it is a bug, for an exception reaching the edge."""
     from .core.images import ImageError
 
     user_errors: tuple[type[Exception], ...] = (UsageError, SettingsError, ImageError)
@@ -531,10 +531,14 @@ def _classify(exc: Exception) -> tuple[int, str]:
     except ImportError:  # pragma: no cover
         pass
     if isinstance(exc, user_errors):
-        return EXIT_USAGE, str(exc)
+        return EXIT_USAGE, str(exc), False
     if isinstance(exc, MemoryError):
-        return EXIT_FAIL, "ran out of memory; lower --size or use --optimizer adam."
-    return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {exc}"
+        return (
+            EXIT_FAIL,
+            "The computer ran out of memory; lower --size or use --optimizer adam.",
+            False,
+        )
+    return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {exc}", True
 
 
 if __name__ == "__main__":

@@ -208,6 +208,21 @@ def test_run_cuda_out_of_memory_cli(capsys, pics, tmp_path, monkeypatch):
     assert meta["status"] == "error" and meta["iterations"] == 2
 
 
+def test_run_host_out_of_memory_cli(capsys, pics, tmp_path, monkeypatch):
+    """The computer's own memory (MemoryError, e.g. from numpy) is one line and exit 1 too."""
+
+    def run_out(*args, **kwargs):
+        raise MemoryError()
+        yield  # a generator, like the real run
+
+    monkeypatch.setattr(optimize, "run", run_out)
+    code, err = run_cli(capsys, "transfer", *pics, "-o", tmp_path / "o.png", *FAST)
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "nst-desktop: The computer ran out of memory; lower --size or use --optimizer adam."
+    ]  # the user's doing, not a bug: no traceback in the log and no pointer to it
+
+
 # ----------------------------------------------------------------- a device that disappears
 def test_run_on_a_device_that_disappears(features, inputs, monkeypatch):
     _fail_forward_after(monkeypatch, 2 + 3, RuntimeError(DEVICE_LOST + "\nCompile with ..."))
