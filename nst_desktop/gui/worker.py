@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
 from nst_desktop import __version__
-from nst_desktop.core.failures import OUT_OF_MEMORY
+from nst_desktop.core.failures import DEVICE_LOST, OUT_OF_MEMORY
 
 log = logging.getLogger(__name__)
 
@@ -285,13 +285,15 @@ def _failure(exc: Exception) -> Outcome:
     if isinstance(exc, RuntimeError | MemoryError):
         from nst_desktop.core.optimize import failure_kind, runtime_message
 
-        if failure_kind(exc) == OUT_OF_MEMORY:
-            message = (
-                "The computer ran out of memory; lower the size or choose Adam instead of L-BFGS."
-                if isinstance(exc, MemoryError)
-                else runtime_message(exc)
+        kind = failure_kind(exc)
+        if kind == OUT_OF_MEMORY and isinstance(exc, MemoryError):
+            return Outcome(
+                "failed",
+                "The computer ran out of memory; lower the size or choose Adam instead of L-BFGS.",
+                failure=kind,
             )
-            return Outcome("failed", message, failure=OUT_OF_MEMORY)
+        if kind in (OUT_OF_MEMORY, DEVICE_LOST):  # e.g. moving the network to a GPU that is gone
+            return Outcome("failed", runtime_message(exc, "picture shown"), failure=kind)
     log.exception("unexpected error in the run thread")
     return Outcome("failed", f"{type(exc).__name__}: {exc}", unexpected=True)
 

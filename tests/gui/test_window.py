@@ -560,6 +560,33 @@ def test_a_device_that_stops_working_offers_the_cpu(qtbot, window, monkeypatch):
     assert window.last_outcome.status == "done" and window.last_outcome.steps == 6
 
 
+def test_a_device_gone_before_the_run_starts_offers_the_cpu(qtbot, window, monkeypatch):
+    """The GPU fails while the network is moved onto it, before any record: no apology for a
+    bug, the same sentence and button as mid-run."""
+    _tiny(window, steps=6)
+    real_run = optimize.run
+
+    def gone(settings, *args, **kwargs):
+        if settings.device != "cpu":
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        yield from real_run(settings, *args, **kwargs)
+
+    monkeypatch.setattr(optimize, "run", gone)
+    window.settings_panel.knobs["device"].put("auto")
+    window._knobs_changed()
+    assert window.start_run()
+    _wait_idle(qtbot, window)
+    bar = window.message_bar
+    assert bar.text() == (
+        "The device stopped working (CUDA error: an illegal memory access was encountered), so "
+        "the run stopped and kept the picture shown; choose the CPU as the device and start again."
+    )
+    assert not window.last_outcome.unexpected
+    bar.action_button.click()
+    _wait_idle(qtbot, window)
+    assert window.last_outcome.status == "done"
+
+
 def test_snapshots_every_n_iterations(qtbot, window):
     _tiny(window, steps=6, save_every=2)
     assert window.start_run()
