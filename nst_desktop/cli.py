@@ -538,6 +538,26 @@ def _classify(exc: Exception) -> tuple[int, str, bool]:
             "The computer ran out of memory; lower --size or use --optimizer adam.",
             False,
         )
+    if isinstance(exc, RuntimeError) and "torch" in sys.modules:  # before the first evaluation
+        from .core.failures import DEVICE_LOST, OUT_OF_MEMORY
+        from .core.optimize import failure_kind
+
+        kind = failure_kind(exc)
+        if kind == OUT_OF_MEMORY:
+            return (
+                EXIT_FAIL,
+                "The device ran out of memory before the run began; lower --size, use "
+                "--optimizer adam, or use --device cpu.",
+                False,
+            )
+        if kind == DEVICE_LOST:
+            first = str(exc).splitlines()[0][:160]
+            return (
+                EXIT_FAIL,
+                f"The device stopped working ({first}) before the run began; start again "
+                "with --device cpu.",
+                False,
+            )
     return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {exc}", True
 
 

@@ -223,6 +223,36 @@ def test_run_host_out_of_memory_cli(capsys, pics, tmp_path, monkeypatch):
     ]  # the user's doing, not a bug: no traceback in the log and no pointer to it
 
 
+@pytest.mark.parametrize(
+    "error, says",
+    [
+        (
+            RuntimeError("CUDA error: an illegal memory access was encountered"),
+            "The device stopped working (CUDA error: an illegal memory access was encountered) "
+            "before the run began; start again with --device cpu.",
+        ),
+        (
+            torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 548 MiB"),
+            "The device ran out of memory before the run began; lower --size, use --optimizer "
+            "adam, or use --device cpu.",
+        ),
+    ],
+)
+def test_run_device_fails_before_the_first_evaluation_cli(
+    capsys, pics, tmp_path, monkeypatch, error, says
+):
+    """E.g. moving the network onto a GPU that is gone: the user's way out, not 'unexpected'."""
+
+    def fails(*args, **kwargs):
+        raise error
+        yield  # a generator, like the real run
+
+    monkeypatch.setattr(optimize, "run", fails)
+    code, err = run_cli(capsys, "transfer", *pics, "-o", tmp_path / "o.png", *FAST)
+    assert code == 1
+    assert err.strip().splitlines() == [f"nst-desktop: {says}"]
+
+
 # ----------------------------------------------------------------- a device that disappears
 def test_run_on_a_device_that_disappears(features, inputs, monkeypatch):
     _fail_forward_after(monkeypatch, 2 + 3, RuntimeError(DEVICE_LOST + "\nCompile with ..."))
