@@ -55,8 +55,9 @@ def test_soak_small_no_growth_in_memory_threads_or_file_handles(soak_module):
     )
     assert [s.evals for s in samples] == [50, 100, 150]
     first, last = samples[0], samples[-1]
-    assert last.fds == first.fds  # no file handle left open per run or per preview
-    assert (last.py_threads, last.os_threads) == (first.py_threads, first.os_threads)
+    # No growth; fewer is fine (a thread or file of an earlier test may still be closing).
+    assert last.fds <= first.fds  # no file handle left open per run or per preview
+    assert last.py_threads <= first.py_threads and last.os_threads <= first.os_threads
     assert last.tensors == first.tensors  # no tensor (graph, optimizer state) outlives its run
     assert soak_module.grown_types(types[0], types[-1], 50) == {}  # nothing kept per evaluation
     growth = last.trimmed_rss_mb - first.trimmed_rss_mb
