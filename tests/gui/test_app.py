@@ -76,3 +76,16 @@ def test_help_opens_the_log_folder_and_about_tells_where_things_are(qtbot, tmp_p
     assert log_dir().is_dir()
     actions["About NST Desktop"].trigger()
     assert str(log_file()) in about[0] and str(autosave_dir()) in about[0]
+
+
+def test_the_window_modules_do_not_import_torch():
+    """The window shows in about 1 s because torch (2+ s) loads behind it; an import of torch
+    at module level anywhere in the window's modules would silently undo that."""
+    import subprocess
+
+    code = (
+        "import sys, nst_desktop.gui.app, nst_desktop.gui.main_window, nst_desktop.gui.worker; "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
