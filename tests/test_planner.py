@@ -26,6 +26,19 @@ def test_estimates_grow_with_size():
     assert big.total_seconds == pytest.approx(big.seconds_per_iter * 500)
 
 
+def test_coarse_scales_are_counted_at_their_own_size():
+    """3 scales at 512 px: 500 iterations at 512, 100 at 362 (about 1/2 the pixels) and 100 at
+    256 (1/4), not 700 at the full size as before."""
+    full = planner.estimate(RunSettings(size=512, steps=500), "cpu", _cal())
+    ctf = planner.estimate(
+        RunSettings(size=512, steps=500, scales=3, coarse_steps=100), "cpu", _cal(), aspect=1.0
+    )
+    assert ctf.seconds_per_iter == full.seconds_per_iter  # the final scale's
+    expected = full.seconds_per_iter * (500 + 100 * (362 / 512) ** 2 + 100 * (256 / 512) ** 2)
+    assert ctf.total_seconds == pytest.approx(expected, rel=0.01)
+    assert ctf.peak_bytes == full.peak_bytes  # the final scale is the biggest
+
+
 def test_estimates_grow_with_depth():
     shallow = RunSettings(mode="style-rep", style_layers={"relu1_1": 1.0})
     deep = RunSettings(mode="style-rep", style_layers={"relu1_1": 1.0, "relu4_1": 1.0})

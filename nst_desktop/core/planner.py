@@ -194,10 +194,11 @@ def estimate(
 
     ``aspect``: short over long side of the image that will be optimized (1.0: square).
     """
-    macs = macs_per_pass(settings, aspect=aspect)
-    per_iter = calibration.seconds_per_mac * macs if calibration else math.nan
-    total_steps = _total_steps(settings)
-    total = per_iter * total_steps
+    rate = calibration.seconds_per_mac if calibration else math.nan
+    per_iter = rate * macs_per_pass(settings, aspect=aspect)
+    total = sum(
+        rate * macs_per_pass(settings, size, aspect) * steps for size, steps in _stages(settings)
+    )
     peak = peak_bytes(settings, aspect=aspect)
     avail = available_bytes(device)
     fits = avail is None or peak <= avail
@@ -212,10 +213,14 @@ def estimate(
     return Estimate(per_iter, total, peak, avail, fits, note)
 
 
-def _total_steps(settings: RunSettings) -> int:
+def _stages(settings: RunSettings) -> list[tuple[int, int]]:
+    """(size, iterations) per stage: coarse-to-fine's smaller scales cost less per iteration
+    (a sweep's ten cells are all counted at the full network's depth, the worst case)."""
     if settings.mode == "sweep":
-        return 10 * settings.steps
-    return settings.steps + (settings.scales - 1) * settings.coarse_steps
+        return [(settings.size, 10 * settings.steps)]
+    from .optimize import plan
+
+    return [(stage.size, stage.steps) for stage in plan(settings)]
 
 
 def largest_fitting_size(settings: RunSettings, device: str, aspect: float = 1.0) -> int:
