@@ -26,6 +26,7 @@ from .core.settings import (
     SettingsError,
     parse_layer_spec,
 )
+from .core.stages import Stage, plan, remaining_seconds
 
 log = logging.getLogger("nst_desktop.cli")
 
@@ -227,8 +228,9 @@ def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]
 class Progress:
     """A one-line progress bar on a terminal; periodic plain lines otherwise."""
 
-    def __init__(self, quiet: bool, stream=None) -> None:
+    def __init__(self, quiet: bool, stages: Sequence[Stage] = (), stream=None) -> None:
         self.quiet = quiet
+        self.stages = stages  # for an ETA that knows coarse scales are quicker per iteration
         # sys.stderr looked up now, not at import: it may have been redirected since.
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty()
@@ -247,7 +249,7 @@ class Progress:
         done_steps = rec.step - self.first[0]
         spent = rec.elapsed - self.first[1]
         rate = done_steps / spent if spent > 0 else 0.0
-        eta = (rec.total - rec.step) / rate if rate > 0 else math.nan
+        eta = remaining_seconds(self.stages, rec.step, rec.elapsed, since=self.first)
         width = 24
         filled = int(width * rec.step / max(1, rec.total))
         bar = "#" * filled + "-" * (width - filled)
@@ -286,7 +288,7 @@ def _snapshot_path(out: Path, step: int) -> Path:
 
 def run_command(args: argparse.Namespace) -> int:
     settings, warnings = settings_from_args(args)
-    progress = Progress(args.quiet)
+    progress = Progress(args.quiet, plan(settings))
     for w in warnings:
         print(f"nst-desktop: warning: {w}", file=sys.stderr)
     from .core.images import SAVE_FORMATS

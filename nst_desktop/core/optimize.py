@@ -23,10 +23,11 @@ from .color import preserve_colors
 from .device import use_bfloat16
 from .failures import COMPUTATION, DEVICE_LOST, OUT_OF_MEMORY
 from .images import ImageError, load_image, resize_longest, to_tensor, to_uint8
-from .layers import STUDY_LAYERS, min_input_side
+from .layers import min_input_side
 from .losses import Objective
 from .model import VGGFeatures
 from .settings import RunSettings, SettingsError
+from .stages import Stage, plan
 
 RUNNING, DONE, STOPPED, NONFINITE, ERROR = "running", "done", "stopped", "nonfinite", "error"
 
@@ -101,42 +102,6 @@ class _Stopwatch:
         t0 = time.perf_counter()
         control.wait_while_paused()
         self.paused += time.perf_counter() - t0
-
-
-@dataclass
-class Stage:
-    """One optimization from one start image: a single run, a scale, or a sweep cell."""
-
-    label: str
-    mode: str  # transfer | content-rep | style-rep
-    size: int
-    steps: int
-    content_layers: dict[str, float]
-    style_layers: dict[str, float]
-    from_previous: bool = False  # coarse-to-fine: start from the previous stage's result
-
-
-def plan(settings: RunSettings) -> list[Stage]:
-    """The stages a run consists of (sweep cells, or coarse-to-fine scales)."""
-    if settings.mode == "sweep":
-        stages = [
-            Stage(f"content {name}", "content-rep", settings.size, settings.steps, {name: 1.0}, {})
-            for name in STUDY_LAYERS
-        ]
-        for i in range(len(STUDY_LAYERS)):
-            layers = {name: 1.0 for name in STUDY_LAYERS[: i + 1]}
-            label = "style " + ("relu1_1" if i == 0 else f"+{STUDY_LAYERS[i]}")
-            stages.append(Stage(label, "style-rep", settings.size, settings.steps, {}, layers))
-        return stages
-    content, style = settings.loss_layers()
-    n = settings.scales
-    stages = []
-    for i in range(n):
-        size = max(16, round(settings.size / math.sqrt(2) ** (n - 1 - i)))
-        steps = settings.steps if i == n - 1 else settings.coarse_steps
-        label = f"scale {i + 1}/{n} ({size} px)" if n > 1 else ""
-        stages.append(Stage(label, settings.mode, size, steps, content, style, from_previous=i > 0))
-    return stages
 
 
 @dataclass

@@ -17,6 +17,7 @@ from torch import nn
 
 from .layers import BLOCKS, LAYER_NAMES, layer_index
 from .settings import RunSettings
+from .stages import plan
 
 #: Bytes kept per byte of the layer table's outputs. The table counts conv, ReLU and pool outputs
 #: separately although most ReLUs run in place; gradient buffers add back part of that. Fitted on
@@ -218,8 +219,6 @@ def _stages(settings: RunSettings) -> list[tuple[int, int]]:
     (a sweep's ten cells are all counted at the full network's depth, the worst case)."""
     if settings.mode == "sweep":
         return [(settings.size, 10 * settings.steps)]
-    from .optimize import plan
-
     return [(stage.size, stage.steps) for stage in plan(settings)]
 
 

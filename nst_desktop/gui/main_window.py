@@ -45,6 +45,7 @@ from nst_desktop.core.images import SAVE_FORMATS, ImageError, read_metadata, sav
 from nst_desktop.core.layers import STUDY_LAYERS
 from nst_desktop.core.paths import data_dir, resources_dir
 from nst_desktop.core.settings import MODE_LABELS, MODES, RunSettings, SettingsError
+from nst_desktop.core.stages import Stage, plan, remaining_seconds
 from nst_desktop.core.timelapse import FrameRecorder, save_timelapse
 from nst_desktop.gui.image_picker import ContentPicker, RecentFiles, StylePicker
 from nst_desktop.gui.layers_panel import LayersPanel
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         self._settings = RunSettings()
         self._pending_run = False
         self._run_started = 0.0
+        self._stages: list[Stage] = []
         self._last_progress: Progress | None = None
         self._build()
         self._build_menus()
@@ -636,6 +638,7 @@ class MainWindow(QMainWindow):
                 ]
             )
         self._run_started = time.monotonic()
+        self._stages = plan(settings)  # the ETA weighs each scale's iterations by its size
         self._set_state(RUNNING)
         self.thread.start()
         log.info("run started: %s", json.dumps(settings.to_dict()))
@@ -675,7 +678,7 @@ class MainWindow(QMainWindow):
         rate = p.step / p.elapsed if p.elapsed > 0 else 0.0
         text = f"{p.step} / {p.total}"
         if rate > 0:
-            eta = (p.total - p.step) / rate
+            eta = remaining_seconds(self._stages, p.step, p.elapsed)
             text += f" · {rate:.1f} it/s · {_clock(eta)} left"
         if p.stage_label:
             text = f"{p.stage_label} · {text}"

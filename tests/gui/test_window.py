@@ -587,6 +587,26 @@ def test_a_device_gone_before_the_run_starts_offers_the_cpu(qtbot, window, monke
     assert window.last_outcome.status == "done"
 
 
+def test_time_left_weighs_each_scale_by_its_size(qtbot, window, monkeypatch):
+    """The progress line's time left comes from the run's own stages (48 px after 34 px)."""
+    import nst_desktop.gui.main_window as main_window
+
+    seen = []
+    real = main_window.remaining_seconds
+
+    def spy(stages, step, elapsed):
+        seen.append(([s.size for s in stages], step))
+        return real(stages, step, elapsed)
+
+    monkeypatch.setattr(main_window, "remaining_seconds", spy)
+    _tiny(window, steps=4, size=48, scales=2, coarse_steps=3)
+    assert window.start_run()
+    _wait_idle(qtbot, window)
+    assert window.last_outcome.status == "done"
+    assert {tuple(sizes) for sizes, _ in seen} == {(34, 48)}
+    assert [step for _, step in seen] == list(range(1, 8))
+
+
 def test_snapshots_every_n_iterations(qtbot, window):
     _tiny(window, steps=6, save_every=2)
     assert window.start_run()

@@ -1,0 +1,79 @@
+"""The stages of a run (coarse-to-fine scales or sweep cells) and the time they have left.
+
+No torch here: the window plans and estimates before the engine has loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .layers import STUDY_LAYERS
+from .settings import RunSettings
+
+
+@dataclass
+class Stage:
+    """One optimization from one start image: a single run, a scale, or a sweep cell."""
+
+    label: str
+    mode: str  # transfer | content-rep | style-rep
+    size: int
+    steps: int
+    content_layers: dict[str, float]
+    style_layers: dict[str, float]
+    from_previous: bool = False  # coarse-to-fine: start from the previous stage's result
+
+
+def plan(settings: RunSettings) -> list[Stage]:
+    """The stages a run consists of (sweep cells, or coarse-to-fine scales)."""
+    if settings.mode == "sweep":
+        stages = [
+            Stage(f"content {name}", "content-rep", settings.size, settings.steps, {name: 1.0}, {})
+            for name in STUDY_LAYERS
+        ]
+        for i in range(len(STUDY_LAYERS)):
+            layers = {name: 1.0 for name in STUDY_LAYERS[: i + 1]}
+            label = "style " + ("relu1_1" if i == 0 else f"+{STUDY_LAYERS[i]}")
+            stages.append(Stage(label, "style-rep", settings.size, settings.steps, {}, layers))
+        return stages
+    content, style = settings.loss_layers()
+    n = settings.scales
+    stages = []
+    for i in range(n):
+        size = max(16, round(settings.size / math.sqrt(2) ** (n - 1 - i)))
+        steps = settings.steps if i == n - 1 else settings.coarse_steps
+        label = f"scale {i + 1}/{n} ({size} px)" if n > 1 else ""
+        stages.append(Stage(label, settings.mode, size, steps, content, style, from_previous=i > 0))
+    return stages
+
+
+def _work_until(stages: Sequence[Stage], step: int) -> float:
+    """Work of the first ``step`` evaluations, in evaluations at the largest stage's size."""
+    largest = max(s.size for s in stages)
+    work = 0.0
+    for stage in stages:
+        n = min(max(step, 0), stage.steps)
+        work += n * (stage.size / largest) ** 2  # a pass costs in proportion to the pixels
+        step -= n
+    return work
+
+
+def remaining_seconds(
+    stages: Sequence[Stage], step: int, elapsed: float, since: tuple[int, float] = (0, 0.0)
+) -> float:
+    """Seconds left at ``step`` (evaluations done) after ``elapsed`` seconds, NaN if unknown.
+
+    The pace is measured in work, not iterations: a coarse-to-fine scale at half the pixels
+    runs twice the iterations per second, and counting iterations would promise the last,
+    slowest scale far too early. ``since`` is the (step, elapsed) the pace is measured from.
+    """
+    if not stages:
+        return math.nan
+    done = _work_until(stages, step) - _work_until(stages, since[0])
+    spent = elapsed - since[1]
+    if done <= 0 or spent <= 0:
+        return math.nan
+    left = _work_until(stages, sum(s.steps for s in stages)) - _work_until(stages, step)
+    return left * spent / done
