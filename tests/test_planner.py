@@ -166,3 +166,10 @@ def test_a_wide_picture_fits_at_a_larger_size(monkeypatch):
     assert planner.peak_bytes(s, wide, aspect=0.5) <= 2 * 2**30
     assert planner.peak_bytes(s, wide + 16, aspect=0.5) > 2 * 2**30
     assert wide > square
+
+
+def test_a_sweep_counts_its_ten_cells_at_full_depth():
+    est = planner.estimate(RunSettings(mode="sweep", size=128, steps=30), "cpu", _cal())
+    deepest = planner.estimate(RunSettings(size=128, steps=30), "cpu", _cal())  # to relu5_1
+    assert est.seconds_per_iter == deepest.seconds_per_iter
+    assert est.total_seconds == pytest.approx(10 * 30 * est.seconds_per_iter)

@@ -216,9 +216,7 @@ def estimate(
 
 def _stages(settings: RunSettings) -> list[tuple[int, int]]:
     """(size, iterations) per stage: coarse-to-fine's smaller scales cost less per iteration
-    (a sweep's ten cells are all counted at the full network's depth, the worst case)."""
-    if settings.mode == "sweep":
-        return [(settings.size, 10 * settings.steps)]
+    (a sweep's ten cells are all counted at relu5_1's depth, see _deepest: the worst case)."""
     return [(stage.size, stage.steps) for stage in plan(settings)]
 
 
