@@ -541,25 +541,11 @@ def _classify(exc: Exception) -> tuple[int, str, bool]:
             False,
         )
     if isinstance(exc, RuntimeError) and "torch" in sys.modules:  # before the first evaluation
-        from .core.failures import DEVICE_LOST, OUT_OF_MEMORY
-        from .core.optimize import failure_kind
+        from .core.failures import COMPUTATION
+        from .core.optimize import failure_kind, runtime_message
 
-        kind = failure_kind(exc)
-        if kind == OUT_OF_MEMORY:
-            return (
-                EXIT_FAIL,
-                "The device ran out of memory before the run began; lower --size, use "
-                "--optimizer adam, or use --device cpu.",
-                False,
-            )
-        if kind == DEVICE_LOST:
-            first = str(exc).splitlines()[0][:160]
-            return (
-                EXIT_FAIL,
-                f"The device stopped working ({first}) before the run began; start again "
-                "with --device cpu.",
-                False,
-            )
+        if failure_kind(exc) != COMPUTATION:  # out of memory, or a device that is gone
+            return EXIT_FAIL, runtime_message(exc, kept=None), False
     return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {exc}", True
 
 

@@ -229,12 +229,12 @@ def test_run_host_out_of_memory_cli(capsys, pics, tmp_path, monkeypatch):
         (
             RuntimeError("CUDA error: an illegal memory access was encountered"),
             "The device stopped working (CUDA error: an illegal memory access was encountered) "
-            "before the run began; start again with --device cpu.",
+            "before the run began; choose the CPU as the device and start again.",
         ),
         (
             torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 548 MiB"),
-            "The device ran out of memory before the run began; lower --size, use --optimizer "
-            "adam, or use --device cpu.",
+            "The device ran out of memory before the run began; lower the size, use Adam "
+            "instead of L-BFGS, or compute on the CPU.",
         ),
     ],
 )

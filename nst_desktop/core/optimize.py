@@ -444,34 +444,36 @@ def failure_kind(exc: BaseException) -> str:
     return COMPUTATION
 
 
-def runtime_message(exc: BaseException, kept: str = "last good image") -> str:
-    """One sentence with a way forward for a failure of the computation itself."""
+def runtime_message(exc: BaseException, kept: str | None = "last good image") -> str:
+    """One sentence with a way forward for a failure of the computation itself.
+
+    ``kept`` names the picture the run hands back; None: the failure came before the run
+    began (moving the network onto the device, say), so there is none.
+    """
     kind = failure_kind(exc)
+    outcome = f", so the run stopped and kept the {kept}" if kept else " before the run began"
     if kind == OUT_OF_MEMORY:
         return (
-            f"The device ran out of memory, so the run stopped and kept the {kept}; "
+            f"The device ran out of memory{outcome}; "
             "lower the size, use Adam instead of L-BFGS, or compute on the CPU."
         )
     text = str(exc)
     first = text.splitlines()[0][:160] if text else type(exc).__name__
     if kind == DEVICE_LOST:
         return (
-            f"The device stopped working ({first}), so the run stopped and kept the {kept}; "
+            f"The device stopped working ({first}){outcome}; "
             "choose the CPU as the device and start again."
         )
     return (
-        f"The computation failed ({first}), so the run stopped and kept the {kept}; try "
+        f"The computation failed ({first}){outcome}; try "
         "again, and if it fails again, report it with the log file."
     )
 
 
 __all__ = [
-    "COMPUTATION",
-    "DEVICE_LOST",
     "DONE",
     "ERROR",
     "NONFINITE",
-    "OUT_OF_MEMORY",
     "RUNNING",
     "STOPPED",
     "Inputs",

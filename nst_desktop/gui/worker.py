@@ -293,7 +293,7 @@ def _failure(exc: Exception) -> Outcome:
                 failure=kind,
             )
         if kind in (OUT_OF_MEMORY, DEVICE_LOST):  # e.g. moving the network to a GPU that is gone
-            return Outcome("failed", runtime_message(exc, "picture shown"), failure=kind)
+            return Outcome("failed", runtime_message(exc, kept=None), failure=kind)
     log.exception("unexpected error in the run thread")
     return Outcome("failed", f"{type(exc).__name__}: {exc}", unexpected=True)
 

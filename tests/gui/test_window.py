@@ -578,8 +578,8 @@ def test_a_device_gone_before_the_run_starts_offers_the_cpu(qtbot, window, monke
     _wait_idle(qtbot, window)
     bar = window.message_bar
     assert bar.text() == (
-        "The device stopped working (CUDA error: an illegal memory access was encountered), so "
-        "the run stopped and kept the picture shown; choose the CPU as the device and start again."
+        "The device stopped working (CUDA error: an illegal memory access was encountered) "
+        "before the run began; choose the CPU as the device and start again."
     )
     assert not window.last_outcome.unexpected
     bar.action_button.click()
