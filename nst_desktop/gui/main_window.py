@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
 from nst_desktop import __version__
 from nst_desktop.core.failures import DEVICE_LOST, OUT_OF_MEMORY
 from nst_desktop.core.images import SAVE_FORMATS, ImageError, read_metadata, save_image
-from nst_desktop.core.layers import STUDY_LAYERS
 from nst_desktop.core.paths import data_dir, resources_dir
 from nst_desktop.core.settings import MODE_LABELS, MODES, RunSettings, SettingsError
 from nst_desktop.core.stages import Stage, plan, remaining_seconds
@@ -627,18 +626,18 @@ class MainWindow(QMainWindow):
         self.result_metadata = {}
         self.last_outcome = None
         self._last_progress = None
-        if settings.mode == "sweep":
+        self._stages = plan(settings)  # the ETA weighs each scale's iterations by its size
+        if settings.mode == "sweep":  # one cell per stage, labelled as the engine labels them
             self.sweep_view.reset(
                 [
-                    ("Content reconstruction", [f"content {n}" for n in STUDY_LAYERS]),
-                    (
-                        "Style reconstruction",
-                        ["style relu1_1"] + [f"style +{n}" for n in STUDY_LAYERS[1:]],
-                    ),
+                    (title, [s.label for s in self._stages if s.mode == mode])
+                    for title, mode in (
+                        ("Content reconstruction", "content-rep"),
+                        ("Style reconstruction", "style-rep"),
+                    )
                 ]
             )
         self._run_started = time.monotonic()
-        self._stages = plan(settings)  # the ETA weighs each scale's iterations by its size
         self._set_state(RUNNING)
         self.thread.start()
         log.info("run started: %s", json.dumps(settings.to_dict()))

@@ -303,6 +303,10 @@ def test_sweep_mode_fills_the_grid_and_exports_it(qtbot, window, tmp_path):
     _wait_idle(qtbot, window)
     assert window.last_outcome.status == "done"
     assert window.sweep_view.done_count() == 10
+    assert window.sweep_view._rows == [
+        ("Content reconstruction", [f"content relu{b}_1" for b in range(1, 6)]),
+        ("Style reconstruction", ["style relu1_1"] + [f"style +relu{b}_1" for b in range(2, 6)]),
+    ]
     path = window.export(str(tmp_path / "sweep.png"))
     with Image.open(path) as img:
         assert img.width > 5 * 32  # a grid, not one cell
