@@ -217,8 +217,8 @@ class RunSettings:
     scales: int = knob(
         1,
         "Coarse-to-fine: optimize at smaller sizes first (each step up is x sqrt 2). It saves "
-        "the most with Adam (the single-size loss in 0.35-0.5 of the time); with L-BFGS, about a "
-        "fifth from 512 px up.",
+        "the most with Adam (the single-size loss in 0.35-0.5 of the time); with L-BFGS, a tenth "
+        "to a fifth from 512 px up.",
         label="Scales",
         min=1,
         max=8,

@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         self._pending_run = False
         self._run_started = 0.0
         self._stages: list[Stage] = []
+        self._first_progress: tuple[int, float] | None = None
         self._last_progress: Progress | None = None
         self._build()
         self._build_menus()
@@ -626,6 +627,7 @@ class MainWindow(QMainWindow):
         self.result_metadata = {}
         self.last_outcome = None
         self._last_progress = None
+        self._first_progress: tuple[int, float] | None = None  # the pace is measured from here
         self._stages = plan(settings)  # the ETA weighs each scale's iterations by its size
         if settings.mode == "sweep":  # one cell per stage, labelled as the engine labels them
             self.sweep_view.reset(
@@ -677,7 +679,9 @@ class MainWindow(QMainWindow):
         rate = p.step / p.elapsed if p.elapsed > 0 else 0.0
         text = f"{p.step} / {p.total}"
         if rate > 0:
-            eta = remaining_seconds(self._stages, p.step, p.elapsed)
+            if self._first_progress is None:  # after the weights and targets: not the pace
+                self._first_progress = (p.step, p.elapsed)
+            eta = remaining_seconds(self._stages, p.step, p.elapsed, since=self._first_progress)
             text += f" · {rate:.1f} it/s · {_clock(eta)} left"
         if p.stage_label:
             text = f"{p.stage_label} · {text}"
@@ -767,8 +771,9 @@ class MainWindow(QMainWindow):
             return
         self.thread = None
         self._set_state(IDLE)
-        if self.progress_bar.maximum() == 0:
+        if self.progress_bar.maximum() == 0:  # no evaluation ever reported: it never started
             self.progress_bar.setRange(0, 1)
+            self.progress_label.setText("did not start")  # not a "starting…" left behind
         thread.deleteLater()
 
     def _set_state(self, state: str) -> None:

@@ -586,21 +586,24 @@ def test_a_device_gone_before_the_run_starts_offers_the_cpu(qtbot, window, monke
         "before the run began; choose the CPU as the device and start again."
     )
     assert not window.last_outcome.unexpected
+    assert window.progress_label.text() == "did not start"
     bar.action_button.click()
     _wait_idle(qtbot, window)
     assert window.last_outcome.status == "done"
 
 
 def test_time_left_weighs_each_scale_by_its_size(qtbot, window, monkeypatch):
-    """The progress line's time left comes from the run's own stages (48 px after 34 px)."""
+    """The progress line's time left comes from the run's own stages (48 px after 34 px),
+    at the pace measured from the first evaluation (weights and targets are not the pace)."""
     import nst_desktop.gui.main_window as main_window
 
     seen = []
     real = main_window.remaining_seconds
 
-    def spy(stages, step, elapsed):
+    def spy(stages, step, elapsed, since):
         seen.append(([s.size for s in stages], step))
-        return real(stages, step, elapsed)
+        assert since[0] == 1  # the pace counts from the first evaluation, not the targets
+        return real(stages, step, elapsed, since=since)
 
     monkeypatch.setattr(main_window, "remaining_seconds", spy)
     _tiny(window, steps=4, size=48, scales=2, coarse_steps=3)
