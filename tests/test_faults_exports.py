@@ -21,7 +21,7 @@ import pytest
 from faults_helpers import FAST, cli_refuses, cli_succeeds, gradient, run_cli
 from PIL import Image
 
-from nst_desktop.core import images, optimize
+from nst_desktop.core import files, optimize
 from nst_desktop.core.images import ImageError, load_image, read_metadata, save_image
 from nst_desktop.core.timelapse import save_timelapse
 
@@ -239,7 +239,7 @@ def test_export_is_readable_by_other_users(tmp_path, capsys):
     assert mode(png) == 0o644
     tif = _with_umask(0o027, lambda: save_image(PIXELS, tmp_path / "b.tif"))
     assert mode(tif) == 0o640
-    assert _with_umask(0o027, images._umask) == 0o027  # read without changing it
+    assert _with_umask(0o027, files._umask) == 0o027  # read without changing it
     private = tmp_path / "private.png"
     private.write_bytes(b"")
     private.chmod(0o600)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from .files import atomic_file, describe_write_error
 
 if TYPE_CHECKING:  # torch is imported where tensors are made: the window loads images without it
     import torch
@@ -161,63 +161,12 @@ def save_image(
         kwargs["quality"] = quality
     if fmt == "TIFF":
         kwargs["compression"] = "tiff_deflate"
-    folder = p.parent if str(p.parent) else Path(".")
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + p.name + ".", suffix=".part", dir=folder)
-        with os.fdopen(fd, "wb") as out:
+        with atomic_file(p) as out:
             img.save(out, format=fmt, **kwargs)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, _new_file_mode(p))  # mkstemp makes 0600: other users could not view it
-        os.replace(tmp, p)
-        tmp = None
-        return p
-    except FileNotFoundError:
-        raise ImageError(f"The folder {folder} does not exist; choose another place.") from None
-    except PermissionError:
-        raise ImageError(
-            f"Cannot write to {folder} (no permission); choose another folder."
-        ) from None
     except OSError as exc:
-        if exc.errno == 28:  # ENOSPC
-            raise ImageError(
-                f"The disk holding {folder} is full; free some space or choose another place."
-            ) from None
-        raise ImageError(
-            f"Could not save {p.name} ({exc.strerror or exc}); try another place."
-        ) from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-
-
-def _new_file_mode(path: Path) -> int:
-    """The mode an ordinary ``open(path, "w")`` would give: kept when overwriting, else 0o666
-    less the umask (0o644 under the usual 022)."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where the system allows.
-
-    ``os.umask`` can only be read by setting it, which races with threads creating files at the
-    same moment (the window saves while the run thread writes snapshots); Linux reports it in
-    /proc, so the set-and-restore is only the fallback elsewhere.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+        raise ImageError(describe_write_error(exc, p)) from None
+    return p
 
 
 def _metadata_kwargs(fmt: str, metadata: dict[str, Any]) -> dict[str, Any]:

@@ -12,11 +12,11 @@ import dataclasses
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .files import describe_write_error, write_bytes
 from .paths import data_dir, resources_dir
 from .settings import RunSettings, SettingsError, _check_field, _coerce
 
@@ -395,28 +395,7 @@ def _write_user(preset: Preset, path: Path) -> Preset:
 
 def _atomic_write_json(path: Path, data: dict[str, Any]) -> Path:
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".part", dir=folder)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shared picture/preset should be readable
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        return path
-    except FileNotFoundError:
-        raise PresetError(f"The folder {folder} does not exist; choose another place.") from None
-    except PermissionError:
-        raise PresetError(
-            f"Cannot write to {folder} (no permission); choose another folder."
-        ) from None
+        return write_bytes(path, text.encode("utf-8"))
     except OSError as exc:
-        raise PresetError(
-            f"Could not write {path.name} ({exc.strerror or exc}); try another place."
-        ) from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+        raise PresetError(describe_write_error(exc, path)) from None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .files import atomic_file, describe_write_error
 from .images import SETTINGS_KEY, ImageError
 
 TIMELAPSE_FORMATS = {".gif": "GIF", ".webp": "WEBP"}
@@ -123,35 +123,12 @@ def save_timelapse(
 
             kwargs.update(_metadata_kwargs("WEBP", metadata))
     kwargs["append_images"] = images[1:]
-    folder = p.parent if str(p.parent) else Path(".")
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + p.name + ".", suffix=".part", dir=folder)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shared picture/preset should be readable
-        with os.fdopen(fd, "wb") as out:
+        with atomic_file(p) as out:
             images[0].save(out, format=fmt, **kwargs)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, p)
-        tmp = None
-        return p
-    except FileNotFoundError:
-        raise ImageError(f"The folder {folder} does not exist; choose another place.") from None
-    except PermissionError:
-        raise ImageError(
-            f"Cannot write to {folder} (no permission); choose another folder."
-        ) from None
     except OSError as exc:
-        if exc.errno == 28:  # ENOSPC
-            raise ImageError(
-                f"The disk holding {folder} is full; free some space or choose another place."
-            ) from None
-        raise ImageError(
-            f"Could not save {p.name} ({exc.strerror or exc}); try another place."
-        ) from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+        raise ImageError(describe_write_error(exc, p)) from None
+    return p
 
 
 def _quantize(images: list[Image.Image]) -> list[Image.Image]:

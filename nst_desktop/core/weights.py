@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
 import pickle
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .files import atomic_file
 from .model import vgg19_features_skeleton
 from .paths import cache_dir
 
@@ -93,11 +92,9 @@ def download(
     bad hash leaves nothing behind.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
     sha = hashlib.sha256()
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+        with atomic_file(dest) as out, urllib.request.urlopen(url, timeout=timeout) as resp:
             total = int(resp.headers.get("Content-Length") or 0)
             done = 0
             while chunk := resp.read(1 << 20):
@@ -112,20 +109,15 @@ def download(
                 raise WeightsError(
                     f"The download stopped after {done} of {total} bytes; try again."
                 )
-        digest = sha.hexdigest()
-        if hash_prefix and not digest.startswith(hash_prefix):
-            raise WeightsError(
-                f"The downloaded weights are damaged (SHA-256 {digest[:8]}..., expected "
-                f"{hash_prefix}...); nothing was kept. Try again, or download {url} by hand."
-            )
-        os.replace(tmp, dest)
+            digest = sha.hexdigest()
+            if hash_prefix and not digest.startswith(hash_prefix):
+                raise WeightsError(
+                    f"The downloaded weights are damaged (SHA-256 {digest[:8]}..., expected "
+                    f"{hash_prefix}...); nothing was kept. Try again, or download {url} by hand."
+                )
         return dest
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-        if isinstance(exc, WeightsError):
-            raise
         raise WeightsError(f"{missing_weights_message()} ({_reason(exc)})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _reason(exc: BaseException) -> str:
@@ -225,13 +217,8 @@ def _build(state: dict[str, torch.Tensor]) -> nn.Sequential:
 
 def _save_atomic(obj: object, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_file(path) as out:
+        torch.save(obj, out)
 
 
 def load_torchvision(
