@@ -89,3 +89,55 @@ class LoopbackServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(10)
+
+
+# ----------------------------------------------------------------- colour profiles
+#: ProPhoto RGB (ROMM): primaries adapted to D50 as ICC stores them, gamma 1.8.
+PROPHOTO = {
+    "r": (0.7977, 0.2880, 0.0000),
+    "g": (0.1352, 0.7119, 0.0000),
+    "b": (0.0313, 0.0001, 0.8249),
+}
+
+
+def matrix_icc(description: str, primaries: dict[str, tuple[float, float, float]], gamma: float
+               ) -> bytes:  # fmt: skip
+    """A minimal ICC v2 RGB display profile (matrix and gamma curves), built from its numbers
+    so the tests need no profile file from the system."""
+    import struct
+
+    def s15(v: float) -> bytes:
+        return struct.pack(">i", round(v * 65536))
+
+    def xyz(v: tuple[float, float, float]) -> bytes:
+        return b"XYZ \0\0\0\0" + b"".join(s15(c) for c in v)
+
+    text = description.encode("ascii") + b"\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 12 + b"\0" * 67
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
+    d50 = (0.9642, 1.0, 0.8249)
+    tags = [
+        (b"desc", desc),
+        (b"cprt", b"text\0\0\0\0" + b"none\0"),
+        (b"wtpt", xyz(d50)),
+        (b"rXYZ", xyz(primaries["r"])),
+        (b"gXYZ", xyz(primaries["g"])),
+        (b"bXYZ", xyz(primaries["b"])),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for sig, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    size = offset + len(body)
+    header = (
+        struct.pack(">I", size) + b"\0\0\0\0" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ "
+        + b"\0" * 12 + b"acsp" + b"\0" * 24 + b"\0\0\0\0" + b"".join(s15(c) for c in d50)
+        + b"\0" * 48
+    )  # fmt: skip
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body

@@ -109,14 +109,23 @@ def _deny_reading(monkeypatch, path: Path) -> None:
 
     Simulated because the suite may run as root, who reads anything.
     """
-    real_open = builtins.open
+    real_open, real_os_open = builtins.open, os.open
+
+    def denied(file) -> bool:
+        return isinstance(file, (str, os.PathLike)) and os.fspath(file) == str(path)
 
     def guarded_open(file, *args, **kwargs):
-        if isinstance(file, (str, os.PathLike)) and os.fspath(file) == str(path):
+        if denied(file):
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(file, *args, **kwargs)
 
+    def guarded_os_open(file, *args, **kwargs):
+        if denied(file):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_os_open(file, *args, **kwargs)
+
     monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_os_open)
 
 
 def test_image_without_read_permission(capsys, tmp_path, monkeypatch):

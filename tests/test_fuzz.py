@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from faults_helpers import PROPHOTO, matrix_icc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
@@ -68,10 +69,35 @@ def _seed_files() -> dict[str, bytes]:
     add("webp", rgb, "WEBP")
     add("bmp", rgb, "BMP")
     add("tiff", rgb, "TIFF", compression="tiff_deflate")
+    # Embedded colour profiles take the loader through littleCMS: mutate those bytes too.
+    wide = matrix_icc("ProPhoto RGB (fuzz)", PROPHOTO, 1.8)
+    add("png-icc", rgb, "PNG", icc_profile=wide)
+    add("jpeg-icc", rgb, "JPEG", icc_profile=wide)
+    add("tiff-icc", rgb, "TIFF", icc_profile=wide)
+    add("png-apng", rgb, "PNG", save_all=True, append_images=[rgb.rotate(180)])
+    return out
+
+
+def _foreign_files() -> dict[str, bytes]:
+    """Valid files of formats Pillow reads but the loader must refuse unopened (some, like DDS,
+    SPIDER and BLP, had damaged files escape Pillow's error handling)."""
+    rgb = Image.fromarray(np.random.default_rng(1).integers(0, 256, (12, 16, 3), dtype=np.uint8))
+    out: dict[str, bytes] = {}
+    for fmt, mode in [("BLP", "P"), ("DDS", "RGB"), ("SPIDER", "F"), ("ICO", "RGB"),
+                      ("PCX", "RGB"), ("TGA", "RGB"), ("PPM", "RGB"), ("SGI", "RGB"),
+                      ("EPS", "RGB"), ("XBM", "1"), ("MSP", "1"), ("DIB", "RGB"),
+                      ("QOI", "RGB"), ("JPEG2000", "RGB"), ("AVIF", "RGB")]:  # fmt: skip
+        buf = io.BytesIO()
+        try:
+            rgb.convert(mode).save(buf, format=fmt)
+        except (KeyError, OSError, ValueError):  # a codec this Pillow was built without
+            continue
+        out[fmt] = buf.getvalue()
     return out
 
 
 SEEDS = _seed_files()
+FOREIGN = _foreign_files()
 _mutation = st.tuples(
     st.sampled_from(["set", "cut", "insert", "big-number"]),
     st.floats(0, 1, exclude_max=True),
@@ -122,6 +148,25 @@ def test_fuzz_image_loader_mutated_files(workdir, seed, mutations):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow warns about odd EXIF/TIFF tags: not our concern
         _load_only_rgb_or_image_error(path)
+
+
+def test_fuzz_foreign_formats_are_refused_unopened(workdir):
+    """Only the formats the README lists are opened: every other format, even a valid file,
+    gets the one sentence naming the formats that work."""
+    assert {"DDS", "SPIDER", "EPS", "BLP"} <= set(FOREIGN)
+    for fmt, data in FOREIGN.items():
+        path = workdir / f"foreign.{fmt.lower()}"
+        path.write_bytes(data)
+        with pytest.raises(ImageError, match="choose a PNG, JPEG, WebP, TIFF, BMP or GIF"):
+            load_image(path)
+
+
+@FUZZ
+@given(seed=st.sampled_from(sorted(FOREIGN)), mutations=st.lists(_mutation, max_size=4))
+def test_fuzz_foreign_formats_mutated(workdir, seed, mutations):
+    path = workdir / "foreign.img"
+    path.write_bytes(_mutate(FOREIGN[seed], mutations))
+    _load_only_rgb_or_image_error(path)
 
 
 def test_fuzz_seed_files_all_load():

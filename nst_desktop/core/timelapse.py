@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from .files import atomic_file, describe_write_error
-from .images import SETTINGS_KEY, ImageError
+from .images import SETTINGS_KEY, ImageError, _metadata_kwargs, srgb_icc
 
 TIMELAPSE_FORMATS = {".gif": "GIF", ".webp": "WEBP"}
 #: How long the final picture stays on screen before the animation loops, in seconds.
@@ -117,10 +117,8 @@ def save_timelapse(
         if metadata:
             kwargs["comment"] = f"{SETTINGS_KEY}:{json.dumps(metadata, separators=(',', ':'))}"
     else:
-        kwargs.update(quality=80, method=4)
+        kwargs.update(quality=80, method=4, icc_profile=srgb_icc())
         if metadata:
-            from .images import _metadata_kwargs
-
             kwargs.update(_metadata_kwargs("WEBP", metadata))
     kwargs["append_images"] = images[1:]
     try:
