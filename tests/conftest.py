@@ -40,13 +40,28 @@ def _no_network(monkeypatch):
 
 
 class LocalServer:
-    """Serves in-memory files on 127.0.0.1; '/short/...' promises all bytes and sends half."""
+    """Serves in-memory files on 127.0.0.1; '/short/...' promises all bytes and sends half;
+    '/stall/...' promises all bytes, sends 1000 and then nothing until :meth:`release` (or
+    :data:`STALL_LIMIT_S`), as a server that has stopped answering."""
+
+    STALL_LIMIT_S = 30.0
 
     def __init__(self, files: dict[str, bytes]) -> None:
         files_ = files
+        released = self.released = threading.Event()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's name
+                if self.path.startswith("/stall/"):
+                    data = files_.get(self.path.removeprefix("/stall"), b"")
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[:1000])
+                    self.wfile.flush()
+                    released.wait(LocalServer.STALL_LIMIT_S)
+                    self.close_connection = True
+                    return
                 name = self.path.removeprefix("/short")
                 data = files_.get(name)
                 if data is None:
@@ -70,7 +85,12 @@ class LocalServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
+    def release(self) -> None:
+        """End every stalled answer (the connection closes short of its promised length)."""
+        self.released.set()
+
     def close(self) -> None:
+        self.release()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -6,23 +6,35 @@ load we keep a features-only copy in the app's cache, so later starts read 80 MB
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
+import logging
+import os
 import pickle
+import queue
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .files import atomic_file
+from .files import (
+    NotARegularFileError,
+    atomic_file,
+    check_regular,
+    open_regular,
+    remove_stale_parts,
+    write_bytes,
+)
 from .model import vgg19_features_skeleton
 from .paths import cache_dir
 
@@ -32,8 +44,16 @@ TORCHVISION_FILENAME = "vgg19-dcbb9e9d.pth"
 TORCHVISION_HASH_PREFIX = "dcbb9e9d"
 FEATURES_CACHE_NAME = f"vgg19-features-{TORCHVISION_HASH_PREFIX}.pt"
 
+#: A weights archive may declare at most this much more data than the file holds: torch writes
+#: its tensors uncompressed, so only a crafted archive (a "zip bomb") declares more.
+ZIP_SLACK_BYTES = 64 << 20
+#: How often a download checks Cancel while it waits for the server.
+POLL_S = 0.1
+
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes total or 0 when unknown)."""
+
+log = logging.getLogger(__name__)
 
 
 class WeightsError(Exception):
@@ -43,6 +63,18 @@ class WeightsError(Exception):
 class DownloadCancelled(WeightsError):
     def __init__(self) -> None:
         super().__init__("The download was cancelled; nothing was saved.")
+
+
+class DamagedWeightsError(WeightsError):
+    """The torchvision file at :attr:`path` cannot be used; :func:`redownload_torchvision` sets
+    it aside and downloads it again (the window offers that as a button)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"The VGG19 weights file {path} is damaged: it {reason}; delete it and run again to "
+            "download it anew, or choose another weights file."
+        )
 
 
 @dataclass
@@ -89,22 +121,26 @@ def download(
     """Download ``url`` to ``dest`` through a temporary file, verifying its SHA-256 prefix.
 
     The file appears at ``dest`` only complete and verified; an interruption, a cancel or a
-    bad hash leaves nothing behind.
+    bad hash leaves nothing behind, and what a killed download left is removed first. Cancel
+    is honoured within :data:`POLL_S` even while the server sends nothing, and ``timeout``
+    seconds without data end the download.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(dest)
     sha = hashlib.sha256()
     try:
-        with atomic_file(dest) as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            total = int(resp.headers.get("Content-Length") or 0)
-            done = 0
-            while chunk := resp.read(1 << 20):
-                if cancelled is not None and cancelled():
-                    raise DownloadCancelled()
+        with atomic_file(dest) as out, contextlib.closing(_fetch(url, timeout, cancelled)) as body:
+            total = next(body)
+            done = reported = 0
+            for chunk in body:
                 out.write(chunk)
                 sha.update(chunk)
                 done += len(chunk)
-                if progress is not None:
+                if progress is not None and (done - reported >= 1 << 20 or done == total):
                     progress(done, total)
+                    reported = done
+            if progress is not None and done != reported:
+                progress(done, total)
             if total and done != total:
                 raise WeightsError(
                     f"The download stopped after {done} of {total} bytes; try again."
@@ -116,8 +152,66 @@ def download(
                     f"{hash_prefix}...); nothing was kept. Try again, or download {url} by hand."
                 )
         return dest
+    except TimeoutError:
+        raise WeightsError(
+            f"The server sent nothing for {timeout:g} seconds, so the download stopped; "
+            "nothing was kept. Try again later."
+        ) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         raise WeightsError(f"{missing_weights_message()} ({_reason(exc)})") from None
+
+
+def _fetch(url: str, timeout: float, cancelled: Callable[[], bool] | None) -> Iterator:
+    """Yield the size the server announces (0: none), then the body in chunks.
+
+    A helper thread does all the network work (name lookup, connection, every read), so the
+    caller waits at most :data:`POLL_S` between checks of ``cancelled`` and at most ``timeout``
+    for data, whatever the server does. The thread closes the connection when it ends.
+    """
+    items: queue.Queue = queue.Queue(maxsize=8)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def reader() -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
+                if not put(int(resp.headers.get("Content-Length") or 0)):
+                    return
+                while not stop.is_set():
+                    chunk = resp.read1(1 << 20)  # what has arrived: a trickle still counts
+                    if not put(chunk) or not chunk:
+                        return
+        except BaseException as exc:  # noqa: BLE001 - handed over to the caller's thread
+            put(exc)
+
+    threading.Thread(target=reader, name="nst-download", daemon=True).start()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if cancelled is not None and cancelled():
+                raise DownloadCancelled()
+            try:
+                item = items.get(timeout=POLL_S)
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    raise TimeoutError from None
+                continue
+            deadline = time.monotonic() + timeout
+            if isinstance(item, BaseException):
+                raise item
+            if item == b"":
+                return
+            yield item
+    finally:
+        stop.set()
 
 
 def _reason(exc: BaseException) -> str:
@@ -164,16 +258,25 @@ def features_state(state: object, source: str) -> dict[str, torch.Tensor]:
             )
         if not out[key].is_floating_point():
             raise WeightsError(f"{source}: features.{key} is not a floating-point tensor.")
+        if not bool(torch.isfinite(out[key]).all()):
+            raise WeightsError(
+                f"{source} holds NaN or infinite values (in features.{key}), so no picture could "
+                "come of it; choose another weights file or download it again."
+            )
     return out
 
 
 def read_state_file(path: Path) -> object:
-    """``torch.load`` with ``weights_only=True``: a file cannot run code on load."""
-    if not path.is_file():
-        raise WeightsError(f"Weights file {path} does not exist; check the path.")
+    """``torch.load`` with ``weights_only=True``: a file cannot run code on load.
+
+    Only regular files are read, and a zip archive's declared sizes are checked first, so a
+    small crafted file cannot make the loader inflate gigabytes.
+    """
     try:
-        if path.stat().st_size == 0:
+        size = check_regular(path).st_size
+        if size == 0:
             raise WeightsError(f"{path.name} is empty (0 bytes); download it again.")
+        _check_declared_sizes(path, size)
         with warnings.catch_warnings():
             # torch warns on stderr about pickle protocols it may not support; the outcome is
             # what counts (the CLI's contract is one line on stderr), and failures follow.
@@ -181,6 +284,14 @@ def read_state_file(path: Path) -> object:
             return torch.load(path, map_location="cpu", weights_only=True)
     except WeightsError:
         raise
+    except FileNotFoundError:
+        raise WeightsError(f"Weights file {path} does not exist; check the path.") from None
+    except IsADirectoryError:
+        raise WeightsError(f"{path} is a folder; choose a weights file inside it.") from None
+    except NotARegularFileError as exc:
+        raise WeightsError(
+            f"{path.name} is {exc.kind}, not a weights file; choose a file."
+        ) from None
     except pickle.UnpicklingError as exc:
         raise WeightsError(
             f"{path.name} contains more than plain tensors and was not loaded for safety "
@@ -196,6 +307,25 @@ def read_state_file(path: Path) -> object:
             f"{path.name} is not a PyTorch weights file ({type(exc).__name__}); choose a "
             "torchvision VGG19 state-dict file."
         ) from None
+
+
+def _check_declared_sizes(path: Path, size: int) -> None:
+    """Refuse a zip archive that declares far more data than it holds (a "zip bomb")."""
+    with open_regular(path) as f:
+        if not zipfile.is_zipfile(f):
+            return  # torch's older format: its data is stored as it is, nothing to inflate
+        f.seek(0)
+        try:
+            with zipfile.ZipFile(f) as archive:
+                declared = sum(info.file_size for info in archive.infolist())
+        except (zipfile.BadZipFile, ValueError, OverflowError, EOFError):
+            return  # torch.load refuses it with its own words
+    if declared > size + ZIP_SLACK_BYTES:
+        raise WeightsError(
+            f"{path.name} declares {declared / 2**30:.1f} GB of data in a file of "
+            f"{size / 2**20:.1f} MB, so it was not loaded (weights files are not compressed); "
+            "choose a torchvision VGG19 state-dict file."
+        )
 
 
 def _refused_part(exc: BaseException) -> str:
@@ -221,6 +351,61 @@ def _save_atomic(obj: object, path: Path) -> None:
         torch.save(obj, out)
 
 
+def _checksum_path(cache: Path) -> Path:
+    return cache.with_name(cache.name + ".sha256")
+
+
+def _file_sha256(path: Path) -> str:
+    with open_regular(path) as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _read_cache(cache: Path) -> dict[str, torch.Tensor] | None:
+    """The cached features when the file matches the checksum written beside it, else None.
+
+    Any bit flipped on the disk would otherwise change every later picture without a word.
+    """
+    if not cache.is_file():
+        return None
+    try:
+        want = _checksum_path(cache).read_text(encoding="ascii").strip()
+        intact = len(want) == 64 and _file_sha256(cache) == want
+        state = features_state(read_state_file(cache), "The cached weights") if intact else None
+    except (OSError, UnicodeDecodeError, WeightsError):
+        state = None
+    if state is None:
+        log.warning("The weights cache %s is damaged; it is rebuilt from the full file.", cache)
+        for stale in (cache, _checksum_path(cache)):
+            stale.unlink(missing_ok=True)
+    return state
+
+
+_cache_write_failed = False
+
+
+def _write_cache(state: dict[str, torch.Tensor], cache: Path) -> None:
+    """Keep the features for fast starts; a failure (a full or read-only disk) costs only time.
+
+    torch.save reports a full disk as RuntimeError, not OSError. It is logged once per run of
+    the program, and the run goes on.
+    """
+    global _cache_write_failed
+    try:
+        _save_atomic(state, cache)
+        write_bytes(_checksum_path(cache), (_file_sha256(cache) + "\n").encode("ascii"))
+    except (OSError, RuntimeError) as exc:
+        for partial in (cache, _checksum_path(cache)):
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+        if not _cache_write_failed:
+            _cache_write_failed = True
+            log.warning(
+                "Could not keep the weights cache at %s (%s); each start reads the full file.",
+                cache,
+                _first_line(exc),
+            )
+
+
 def load_torchvision(
     *,
     progress: Progress | None = None,
@@ -228,27 +413,55 @@ def load_torchvision(
     allow_download: bool = True,
     url: str = TORCHVISION_URL,
 ) -> LoadedWeights:
-    """The ImageNet VGG19 features, from the fast cache, the hub file, or a download."""
+    """The ImageNet VGG19 features, from the verified cache, the hub file, or a download.
+
+    A damaged hub file raises :class:`DamagedWeightsError` (naming it; see
+    :func:`redownload_torchvision`).
+    """
     start = time.perf_counter()
     label = "torchvision ImageNet VGG19"
     cached = features_cache_path()
-    if cached.is_file():
-        try:
-            state = features_state(read_state_file(cached), "The cached weights")
-            return LoadedWeights(_build(state), label, True, time.perf_counter() - start)
-        except WeightsError:
-            cached.unlink(missing_ok=True)  # a damaged cache is rebuilt from the hub file
+    state = _read_cache(cached)
+    if state is not None:
+        return LoadedWeights(_build(state), label, True, time.perf_counter() - start)
     hub = hub_checkpoint_path()
     if not hub.is_file():
         if not allow_download:
             raise WeightsError(missing_weights_message())
         download(url, hub, progress=progress, cancelled=cancelled)
-    state = features_state(read_state_file(hub), hub.name)
     try:
-        _save_atomic(state, cached)
-    except OSError:
-        pass  # the cache only saves time; a read-only cache folder is not an error
+        state = features_state(read_state_file(hub), hub.name)
+    except WeightsError as exc:
+        raise DamagedWeightsError(hub, _short_reason(exc, hub.name)) from None
+    _write_cache(state, cached)
     return LoadedWeights(_build(state), label, True, time.perf_counter() - start)
+
+
+def redownload_torchvision(
+    *,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    url: str = TORCHVISION_URL,
+) -> LoadedWeights:
+    """Set a damaged hub file aside (``NAME.damaged``, replacing an older one), drop the cache,
+    and download the file again: the way out of :class:`DamagedWeightsError`."""
+    hub = hub_checkpoint_path()
+    try:
+        if hub.exists():
+            os.replace(hub, hub.with_name(hub.name + ".damaged"))
+        for stale in (features_cache_path(), _checksum_path(features_cache_path())):
+            stale.unlink(missing_ok=True)
+    except OSError as exc:
+        raise WeightsError(
+            f"Could not set the damaged file {hub} aside ({exc.strerror or exc}); delete it by "
+            "hand and try again."
+        ) from None
+    return load_torchvision(progress=progress, cancelled=cancelled, url=url)
+
+
+def _short_reason(exc: BaseException, name: str) -> str:
+    """The cause for a damaged-file message: the first clause of the loader's sentence."""
+    return str(exc).split(";")[0].removeprefix(name + " ").rstrip(".")[:200]
 
 
 def load_file(path: Path) -> LoadedWeights:
