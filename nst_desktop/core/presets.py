@@ -2,7 +2,8 @@
 
 A preset file is JSON: ``{"name", "description", "settings": {...}, "version": 1}``. The settings
 block holds every :class:`RunSettings` field except the machine knobs (device, threads, weights),
-which belong to the computer, not to the look. Files are untrusted: every value is validated
+which belong to the computer, not to the look, and except files: a start image that is a file is
+the user's own choice, so a preset never names one. Files are untrusted: every value is validated
 against :class:`RunSettings`, and a damaged file is skipped with a warning, never a crash.
 """
 
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import describe_write_error, write_bytes
+from .files import NotARegularFileError, describe_write_error, read_bounded, write_bytes
 from .paths import data_dir, resources_dir
-from .settings import RunSettings, SettingsError, _check_field, _coerce
+from .settings import INIT_CHOICES, RunSettings, SettingsError, _check_field, _coerce
+from .text import cap_warnings
 
 FORMAT_VERSION = 1
 #: Settings that describe the computer, not the picture: never stored in or taken from a preset.
@@ -73,25 +75,26 @@ def load_preset_file(
     p = Path(path)
     label = p.name
     try:
-        size = p.stat().st_size
-        if size > MAX_PRESET_BYTES:
-            raise PresetError(
-                f"Preset {label} is larger than {MAX_PRESET_BYTES // 1024} KB and was not read; "
-                "a preset file is a small JSON file."
-            )
-        raw = p.read_bytes()
-    except PresetError:
-        raise
+        raw = read_bounded(p, MAX_PRESET_BYTES)
     except FileNotFoundError:
         raise PresetError(f"Preset file {p} does not exist; check the path.") from None
     except IsADirectoryError:
         raise PresetError(f"{p} is a folder; choose a preset .json file.") from None
+    except NotARegularFileError as exc:
+        raise PresetError(
+            f"Preset {label} is {exc.kind}, not a file; choose a .json file."
+        ) from None
     except OSError as exc:
         raise PresetError(
             f"Preset {label} cannot be read ({exc.strerror or exc}); check the file."
         ) from None
+    if len(raw) > MAX_PRESET_BYTES:
+        raise PresetError(
+            f"Preset {label} is larger than {MAX_PRESET_BYTES // 1024} KB and was not read; "
+            "a preset file is a small JSON file."
+        )
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))  # editors on Windows may write a BOM
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise PresetError(f"Preset {label} is not valid JSON; fix or delete the file.") from None
     preset, warnings = preset_from_dict(data, path=p, bundled=bundled, label=label)
@@ -127,7 +130,7 @@ def preset_from_dict(
     settings, found = _validate_block(block, name)
     warnings += [f"{label}: {w}" for w in found]
     preset = Preset(name, description, settings, path, bundled)
-    return preset, warnings
+    return preset, cap_warnings(warnings, about=label)
 
 
 def _validate_block(block: dict[str, Any], name: str) -> tuple[dict[str, Any], list[str]]:
@@ -142,6 +145,8 @@ def _validate_block(block: dict[str, Any], name: str) -> tuple[dict[str, Any], l
     for key, value in block.items():
         if key in MACHINE_KNOBS:
             warnings.append(f"'{key}' is a setting of the computer, not the look, and was ignored")
+        elif names_a_file(key, value):
+            warnings.append("'init' names a file; a preset cannot choose files, so it was ignored")
         elif key not in fields:
             warnings.append(f"unknown setting {key!r:.42} was ignored")  # repr: one line
         else:
@@ -157,6 +162,12 @@ def _validate_block(block: dict[str, Any], name: str) -> tuple[dict[str, Any], l
     except SettingsError as exc:
         raise PresetError(f"Preset '{name}' does not make a valid run: {exc}") from None
     return {k: getattr(settings, k) for k in kept}, warnings
+
+
+def names_a_file(key: str, value: Any) -> bool:
+    """A setting whose value is a path on this computer (only ``init`` can be, besides the
+    machine knob ``weights``): presets never carry one."""
+    return key == "init" and value not in INIT_CHOICES
 
 
 def _clean_name(name: str, label: str) -> str:
@@ -229,7 +240,11 @@ def apply_preset(preset: Preset, current: RunSettings) -> tuple[RunSettings, lis
 
     Returns the new settings, the names of the fields whose values changed, and warnings.
     """
-    wanted = {k: v for k, v in preset.settings.items() if k not in MACHINE_KNOBS}
+    wanted = {
+        k: v
+        for k, v in preset.settings.items()
+        if k not in MACHINE_KNOBS and not names_a_file(k, v)
+    }
     warnings: list[str] = []
     try:
         new, warnings = RunSettings.from_dict(wanted, base=current, strict=True)
@@ -256,8 +271,12 @@ def apply_preset(preset: Preset, current: RunSettings) -> tuple[RunSettings, lis
 
 
 def settings_block(settings: RunSettings) -> dict[str, Any]:
-    """Everything but the machine knobs, as stored in a preset file."""
-    return {k: v for k, v in settings.to_dict().items() if k not in MACHINE_KNOBS}
+    """Everything but the machine knobs and a start image file, as stored in a preset file."""
+    return {
+        k: v
+        for k, v in settings.to_dict().items()
+        if k not in MACHINE_KNOBS and not names_a_file(k, v)
+    }
 
 
 # --------------------------------------------------------------------------- user presets
