@@ -334,3 +334,49 @@ def test_diagnostics_no_traceback_on_the_terminal_when_the_log_folder_is_unwrita
     assert proc.stderr.splitlines() == [
         "nst-desktop: unexpected error: ValueError: simulated bug"
     ], proc.stderr
+
+
+_ADDRESS_SPACE_LIMITED_RUN = r"""
+import resource, sys
+import torch
+from PIL import Image
+from nst_desktop.core import optimize
+from nst_desktop.core.settings import RunSettings
+from nst_desktop.core.weights import load_random
+
+torch.set_num_threads(1)
+features = load_random(0).features
+inputs = optimize.Inputs(Image.new("RGB", (64, 48), (90, 120, 150)), [Image.new("RGB", (32, 32))])
+with open("/proc/self/status") as status:
+    size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+limit = size + (1536 << 20)  # 1.5 GB more address space; relu1_1 at 4096 px needs 4 GB
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+settings = RunSettings(size=4096, steps=2, init="content", weights="random")
+last = None
+for last in optimize.run(settings, inputs, features, torch.device("cpu")):
+    pass
+print(last.status, last.failure, last.image is not None, sep="|")
+print(last.message)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc")
+def test_run_host_out_of_memory_inside_torch_is_called_out_of_memory():
+    """Real exhaustion, not a simulated one: torch's CPU allocator fails under an address-space
+    limit with a plain RuntimeError ("DefaultCPUAllocator: can't allocate memory"). It is out of
+    memory, with the way forward, not a computation failure to report as a bug."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _ADDRESS_SPACE_LIMITED_RUN],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    outcome, message = proc.stdout.strip().splitlines()[-2:]
+    assert outcome == "error|out-of-memory|True"
+    assert message == (
+        "The computer ran out of memory, so the run stopped and kept the last good image; lower "
+        "the size, use Adam instead of L-BFGS, or close other programs."
+    )

@@ -133,7 +133,7 @@ def _init_image(
         return content.clone()
     if init == "style":
         return to_tensor(style_imgs[0].resize((w, h), Image.Resampling.LANCZOS), device)
-    img = load_image(init)
+    img = load_image(init, max_side=max(w, h))
     return to_tensor(img.resize((w, h), Image.Resampling.LANCZOS), device)
 
 
@@ -434,14 +434,33 @@ _DEVICE_LOST_PHRASES = (
 )
 
 
+# Phrases of torch's errors when the computer's own memory (or address space) runs out: its CPU
+# allocator raises a plain RuntimeError ("DefaultCPUAllocator: can't allocate memory: you tried
+# to allocate N bytes. Error code 12"), on Windows "not enough memory".
+_HOST_MEMORY_PHRASES = (
+    "can't allocate memory",
+    "cannot allocate memory",
+    "not enough memory",
+    "bad_alloc",
+)
+
+
 def failure_kind(exc: BaseException) -> str:
     """OUT_OF_MEMORY, DEVICE_LOST or COMPUTATION: torch tells them apart only by its words."""
     low = str(exc).lower()
     if isinstance(exc, torch.cuda.OutOfMemoryError | MemoryError) or "out of memory" in low:
         return OUT_OF_MEMORY
+    if _host_memory(exc):
+        return OUT_OF_MEMORY
     if any(phrase in low for phrase in _DEVICE_LOST_PHRASES):
         return DEVICE_LOST
     return COMPUTATION
+
+
+def _host_memory(exc: BaseException) -> bool:
+    """The computer's memory ran out (not a GPU's)."""
+    low = str(exc).lower()
+    return isinstance(exc, MemoryError) or any(p in low for p in _HOST_MEMORY_PHRASES)
 
 
 def runtime_message(exc: BaseException, kept: str | None = "last good image") -> str:
@@ -452,6 +471,11 @@ def runtime_message(exc: BaseException, kept: str | None = "last good image") ->
     """
     kind = failure_kind(exc)
     outcome = f", so the run stopped and kept the {kept}" if kept else " before the run began"
+    if kind == OUT_OF_MEMORY and _host_memory(exc):
+        return (
+            f"The computer ran out of memory{outcome}; lower the size, use Adam instead of "
+            "L-BFGS, or close other programs."
+        )
     if kind == OUT_OF_MEMORY:
         return (
             f"The device ran out of memory{outcome}; "
