@@ -131,6 +131,7 @@ def _png_header_only(path: Path, width: int, height: int) -> Path:
     return path
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # pytest resets filters
 def test_an_image_over_the_pixel_budget_is_refused_before_decoding(tmp_path, monkeypatch):
     """13000x13000 is under Pillow's own limit but would decode to 1.7 GB on the way."""
     path = _png_header_only(tmp_path / "huge.png", 13000, 13000)
