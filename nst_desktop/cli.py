@@ -7,6 +7,7 @@ torch is imported only after the options are parsed, so ``--threads`` reaches
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import math
@@ -15,13 +16,14 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
 from .core.settings import (
     MODE_LABELS,
+    Mode,
     RunSettings,
     SettingsError,
     parse_layer_spec,
@@ -183,31 +185,9 @@ def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]
     warnings: list[str] = []
     settings = RunSettings()
     if args.settings_from is not None:
-        from .core.images import read_metadata
-
-        meta = read_metadata(args.settings_from)
-        if not meta or not isinstance(meta.get("settings"), dict):
-            raise UsageError(
-                f"{args.settings_from} carries no NST Desktop settings; choose a PNG/JPEG/WebP/"
-                "TIFF exported by NST Desktop."
-            )
-        # The mode comes from the command; the device and thread count belong to this computer.
-        skip = ("mode", "device", "threads")
-        embedded = {k: v for k, v in meta["settings"].items() if k not in skip}
-        settings, found = RunSettings.from_dict(embedded, base=settings, strict=False)
-        warnings += [f"{args.settings_from.name}: {w}" for w in found]
+        settings = _picture_settings(args.settings_from, settings, warnings)
     if args.preset:
-        from .core.presets import apply_preset, find_preset, load_preset_file
-
-        text = args.preset.strip()
-        path = Path(text).expanduser()
-        if (text.lower().endswith(".json") or os.sep in text or "/" in text) and path.is_file():
-            preset, found = load_preset_file(path)  # what was dropped from the file is said
-            warnings += [f"preset {w}" for w in found]
-        else:
-            preset = find_preset(text)
-        settings, _, found = apply_preset(preset, settings)
-        warnings += [f"preset {args.preset}: {w}" for w in found]
+        settings = _preset_settings(args.preset, settings, warnings)
     explicit = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(RunSettings)
@@ -217,12 +197,43 @@ def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]
         explicit["content_layers"] = parse_layer_spec(args.layer)
     if getattr(args, "layers", None):
         explicit["style_layers"] = args.layers
-    explicit["mode"] = args.command
+    explicit["mode"] = Mode(args.command)
     settings = dataclasses.replace(settings, **explicit)
-    if args.command in ("content-rep", "style-rep", "sweep") and "init" not in explicit:
+    if Mode(args.command).is_study and "init" not in explicit:
         if settings.init in ("content", "style"):
             settings = dataclasses.replace(settings, init="noise")
     return settings.validate(), warnings
+
+
+def _picture_settings(image: Path, base: RunSettings, warnings: list[str]) -> RunSettings:
+    """--settings-from: what a picture may set (core.session.settings_from_picture's rule)."""
+    from .core.images import read_metadata
+    from .core.session import settings_from_picture
+
+    meta = read_metadata(image)
+    if not meta or not isinstance(meta.get("settings"), dict):
+        raise UsageError(
+            f"{image} carries no NST Desktop settings; choose a PNG/JPEG/WebP/"
+            "TIFF exported by NST Desktop."
+        )
+    settings, found = settings_from_picture(meta["settings"], base)
+    warnings += [f"{image.name}: {w}" for w in found]
+    return settings
+
+
+def _preset_settings(name: str, base: RunSettings, warnings: list[str]) -> RunSettings:
+    from .core.presets import apply_preset, find_preset, load_preset_file
+
+    text = name.strip()
+    path = Path(text).expanduser()
+    if (text.lower().endswith(".json") or os.sep in text or "/" in text) and path.is_file():
+        preset, found = load_preset_file(path)  # what was dropped from the file is said
+        warnings += [f"preset {w}" for w in found]
+    else:
+        preset = find_preset(text)
+    settings, _, found = apply_preset(preset, base)
+    warnings += [f"preset {name}: {w}" for w in found]
+    return settings
 
 
 class Progress:
@@ -282,15 +293,44 @@ def _clock(seconds: float) -> str:
     )
 
 
-def _snapshot_path(out: Path, step: int) -> Path:
-    return out.with_name(f"{out.stem}_{step:05d}{out.suffix}")
-
-
 def run_command(args: argparse.Namespace) -> int:
+    """One headless run through core.session; the exit status of the CLI contract."""
+    from .core.session import ImagePolicy, RunInputs, RunSession, SnapshotTarget
+
     settings, warnings = settings_from_args(args)
-    progress = Progress(args.quiet, plan(settings))
     for w in warnings:
         print(f"nst-desktop: warning: {w}", file=sys.stderr)
+    _check_outputs(args)
+    progress = Progress(args.quiet, plan(settings))
+    mode = Mode(args.command)
+    if mode == Mode.STYLE_REP:
+        inputs = RunInputs.with_blend(None, [args.image], settings.style_blend)
+    elif mode == Mode.CONTENT_REP:
+        inputs = RunInputs.of(args.image)
+    else:
+        inputs = RunInputs.with_blend(args.content, args.styles, settings.style_blend)
+    recorder = None
+    if getattr(args, "timelapse", None) is not None:
+        from .core.timelapse import FrameRecorder
+
+        recorder = FrameRecorder(every=max(1, settings.steps // 100))
+    session = RunSession(
+        settings,
+        inputs,
+        weights=_weights_provider(args.quiet),
+        images=ImagePolicy(timelapse=recorder),
+        snapshots=SnapshotTarget.beside(args.output),
+        cli=True,
+    )
+    session.on_event = lambda event: _tell(event, session, progress)
+    with _interrupts_stop(session) as interrupted:
+        for rec in session.records():
+            progress.update(rec)
+    return _conclude(args, session, progress, interrupted[0])
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse an output the run could not write before the run, not after it."""
     from .core.images import SAVE_FORMATS
 
     if args.output.suffix.lower() not in SAVE_FORMATS:
@@ -310,125 +350,80 @@ def run_command(args: argparse.Namespace) -> int:
             raise UsageError(f"The folder {timelapse.parent} does not exist; create it first.")
         _check_writable(timelapse.parent)
 
-    import torch  # after parsing, so the thread count is set before any torch work
 
-    if settings.threads > 0:
-        torch.set_num_threads(settings.threads)
-    from .core.device import describe, resolve_device
-    from .core.images import ImageError, load_image, save_image
-    from .core.optimize import DONE, Inputs, RunControl, run
-    from .core.weights import load_weights
-
-    device = resolve_device(settings.device)
-    if args.command in ("transfer", "sweep"):
-        inputs = Inputs(load_image(args.content), [load_image(p) for p in args.styles])
-        names = {"content": args.content.name, "styles": [p.name for p in args.styles]}
-    elif args.command == "content-rep":
-        inputs = Inputs(load_image(args.image), [])
-        names = {"content": args.image.name}
-    else:
-        inputs = Inputs(None, [load_image(args.image)])
-        names = {"styles": [args.image.name]}
-
-    named = [(names["content"], inputs.content)] if inputs.content is not None else []
-    named += zip(names.get("styles", []), inputs.styles, strict=True)
-    for label, img in named:
-        if 4 * max(img.size) <= settings.size:
-            progress.message(
-                f"note: {label} is only {img.width}x{img.height} px, so it is enlarged about "
-                f"{settings.size / max(img.size):.0f}x; expect a soft result."
-            )
+def _weights_provider(quiet: bool) -> Any:
+    """The CLI's weights: downloaded when missing, with progress on a terminal."""
 
     def download_progress(done: int, total: int) -> None:
-        if not args.quiet and sys.stderr.isatty():
+        if not quiet and sys.stderr.isatty():
             share = f"{100 * done / total:.0f}%" if total else f"{done >> 20} MB"
             sys.stderr.write(f"\rdownloading VGG19 weights: {share}")
             sys.stderr.flush()
 
-    weights = load_weights(settings.weights, progress=download_progress)
-    if not weights.trained:
-        progress.message(f"note: using {weights.label} weights; results show no real style.")
-    progress.message(
-        f"{MODE_LABELS[settings.mode]} at {settings.size} px, {settings.steps} iterations, "
-        f"{settings.optimizer} on {describe(device)}"
-    )
-    metadata = {
-        "version": __version__,
-        "settings": settings.to_dict(),
-        "inputs": names,
-        "weights": weights.label,
-        "device": str(device),
-    }
-    control = RunControl()
-    interrupted = False
+    def provide(source: str, cancelled: Any) -> Any:
+        from .core.weights import load_weights
 
-    def on_sigint(signum, frame) -> None:
-        nonlocal interrupted
-        if interrupted:  # a second Ctrl-C leaves at once
+        return load_weights(source, progress=download_progress, cancelled=cancelled)
+
+    return provide
+
+
+def _tell(event: Any, session: Any, progress: Progress) -> None:
+    """The session's notes and warnings, and one line saying what runs where."""
+    from .core.session import Phase
+
+    if event.phase == Phase.NOTE:
+        progress.message(f"note: {event.text}")
+    elif event.phase == Phase.WARNING:
+        print(f"nst-desktop: warning: {event.text}", file=sys.stderr)
+    elif event.phase == Phase.TARGETS:
+        from .core.device import describe
+
+        s = session.settings
+        progress.message(
+            f"{MODE_LABELS[s.mode]} at {s.size} px, {s.steps} iterations, "
+            f"{s.optimizer} on {describe(session.device)}"
+        )
+
+
+@contextlib.contextmanager
+def _interrupts_stop(session: Any) -> Iterator[list[bool]]:
+    """Ctrl-C stops the run and keeps its picture; a second Ctrl-C leaves at once."""
+    interrupted = [False]
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if interrupted[0]:
             raise KeyboardInterrupt
-        interrupted = True
-        control.stop()
+        interrupted[0] = True
+        session.control.stop()
 
-    previous_handler = signal.signal(signal.SIGINT, on_sigint)
-    save_every = settings.save_every
-    want: Any = (lambda step: step % save_every == 0) if save_every > 0 else 0
-    recorder = None
-    if timelapse is not None:
-        from .core.timelapse import FrameRecorder
-
-        recorder = FrameRecorder(every=max(1, settings.steps // 100))
-        snapshot = want
-
-        def want(step: int) -> bool:
-            return recorder.wants(step) or (bool(snapshot) and snapshot(step))
-
-    cells: list[tuple[str, Any]] = []
-    final = None
-    snapshots_failed = False
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        for rec in run(
-            settings, inputs, weights.features, device, control=control, want_image=want
-        ):
-            progress.update(rec)
-            if recorder is not None and rec.image is not None and settings.mode != "sweep":
-                recorder.add(rec.step, rec.image, force=rec.final)
-            if (
-                rec.image is not None
-                and save_every
-                and not snapshots_failed
-                and rec.step % save_every == 0
-                and not rec.final
-                and settings.mode != "sweep"
-            ):
-                try:
-                    save_image(rec.image, _snapshot_path(args.output, rec.step), metadata=metadata)
-                except ImageError as exc:  # a full disk must not cost the run itself
-                    snapshots_failed = True
-                    print(
-                        f"nst-desktop: warning: {exc} No more snapshots are saved.", file=sys.stderr
-                    )
-            if rec.stage_done:
-                cells.append((rec.stage_label, rec.image))
-            if rec.final:
-                final = rec
+        yield interrupted
     finally:
-        signal.signal(signal.SIGINT, previous_handler)
-    assert final is not None
-    metadata["status"] = final.status
-    metadata["iterations"] = final.step
-    if settings.mode == "sweep":
-        _save_sweep(args.output, cells, metadata, weights.label)
-    else:
-        try:
-            save_image(final.image, args.output, metadata=metadata)
-        except ImageError as exc:
-            raise UsageError(f"{exc} {_rescue(final.image, args.output, metadata)}") from None
+        signal.signal(signal.SIGINT, previous)
+
+
+def _conclude(args: argparse.Namespace, session: Any, progress: Progress, interrupted: bool) -> int:
+    """Write what the run made and say how it ended; the exit status."""
+    from .core.failures import Failure, RunStatus
+
+    result = session.result
+    assert result is not None
+    if result.image is None:  # nothing ran: bad input, no weights, or stopped before the start
+        if interrupted or result.status == RunStatus.STOPPED:
+            print("nst-desktop: interrupted.", file=sys.stderr)
+            return EXIT_FAIL
+        print(f"nst-desktop: {_failure_text(result, args)}", file=sys.stderr)
+        return EXIT_USAGE if result.failure == Failure.INPUT else EXIT_FAIL
+    _write_result(args, session, result)
+    recorder = session.images.timelapse
     if recorder is not None and len(recorder):
         from .core.timelapse import save_timelapse
 
-        save_timelapse(timelapse, recorder.frames, metadata=metadata)
-        progress.message(f"wrote {timelapse} ({len(recorder)} frames)")
-    if final.status == DONE:
+        save_timelapse(args.timelapse, recorder.frames, metadata=result.metadata)
+        progress.message(f"wrote {args.timelapse} ({len(recorder)} frames)")
+    if result.status == RunStatus.DONE:
         progress.message(f"wrote {args.output}")
         return EXIT_OK
     if interrupted:
@@ -436,10 +431,32 @@ def run_command(args: argparse.Namespace) -> int:
             f"nst-desktop: interrupted; saved the current image to {args.output}", file=sys.stderr
         )
         return EXIT_FAIL
-    if final.error is not None:
-        log.error("run failed", exc_info=final.error)
-    print(f"nst-desktop: {final.message} Saved it to {args.output}.", file=sys.stderr)
+    print(f"nst-desktop: {_failure_text(result, args)} Saved it to {args.output}.", file=sys.stderr)
     return EXIT_FAIL
+
+
+def _failure_text(result: Any, args: argparse.Namespace) -> str:
+    if not result.unexpected:
+        return result.message
+    text = f"unexpected error: {result.message}"
+    log_path = getattr(args, "log_path", None)
+    return text + (f" Details are in {log_path}." if log_path is not None else "")
+
+
+def _write_result(args: argparse.Namespace, session: Any, result: Any) -> None:
+    """The picture (a sweep: its three grids); a failed save keeps it in the temp folder."""
+    from .core.images import ImageError, save_image
+
+    out = args.output
+    if session.mode == Mode.SWEEP:
+        for key, grid in session.sweep_pictures().items():
+            target = out if not key else out.with_name(f"{out.stem}-{key}{out.suffix}")
+            save_image(grid, target, metadata=result.metadata)
+        return
+    try:
+        save_image(result.image, out, metadata=result.metadata)
+    except ImageError as exc:
+        raise UsageError(f"{exc} {_rescue(result.image, out, result.metadata)}") from None
 
 
 def _check_writable(folder: Path) -> None:
@@ -466,24 +483,6 @@ def _rescue(pixels: Any, out: Path, metadata: dict) -> str:
     return f"The result was saved to {target} instead."
 
 
-def _save_sweep(out: Path, cells: list[tuple[str, Any]], metadata: dict, weights: str) -> None:
-    from .core.grid import make_grid
-    from .core.images import save_image
-    from .core.layers import STUDY_LAYERS
-
-    n = len(STUDY_LAYERS)
-    content = [(label.removeprefix("content "), img) for label, img in cells[:n]]
-    style = [(label.removeprefix("style "), img) for label, img in cells[n:]]
-    content += [("", None)] * (n - len(content))
-    style += [("", None)] * (n - len(style))
-    rows = [("Content reconstruction", content), ("Style reconstruction", style)]
-    note = "" if "untrained" not in weights else "  (untrained random weights)"
-    save_image(make_grid(rows, title="VGG19 layer sweep" + note), out, metadata=metadata)
-    for key, row in zip(("content", "style"), rows, strict=True):
-        grid = make_grid([row], title=f"{row[0]}{note}")
-        save_image(grid, out.with_name(f"{out.stem}-{key}{out.suffix}"), metadata=metadata)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
@@ -500,53 +499,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError("choose a command: " + ", ".join(_COMMANDS))
+        args.log_path = log_path
         return run_command(args)
     except KeyboardInterrupt:
         print("nst-desktop: interrupted.", file=sys.stderr)
         return EXIT_FAIL
+    except UsageError as exc:
+        print(f"nst-desktop: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the edge where every error becomes one line
-        code, text, unexpected = _classify(exc)
-        if unexpected:
+        from .core.failures import Failure
+        from .core.session import classify_failure
+
+        report = classify_failure(exc, cli=True)
+        text = report.message
+        if report.unexpected:
             log.exception("unexpected error")
+            text = f"unexpected error: {text}"
             if log_path is not None:
                 text += f" Details are in {log_path}."
         print(f"nst-desktop: {text}", file=sys.stderr)
-        return code
-
-
-def _classify(exc: Exception) -> tuple[int, str, bool]:
-    """Exit status, one sentence, and whether it is a bug, for an exception reaching the edge."""
-    from .core.images import ImageError
-
-    user_errors: tuple[type[Exception], ...] = (UsageError, SettingsError, ImageError)
-    try:
-        from .core.device import DeviceError
-        from .core.weights import WeightsError
-
-        user_errors += (DeviceError, WeightsError)
-    except ImportError:  # pragma: no cover - torch missing entirely
-        pass
-    try:
-        from .core.presets import PresetError
-
-        user_errors += (PresetError,)
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(exc, user_errors):
-        return EXIT_USAGE, str(exc), False
-    if isinstance(exc, MemoryError):
-        return (
-            EXIT_FAIL,
-            "The computer ran out of memory; lower --size or use --optimizer adam.",
-            False,
-        )
-    if isinstance(exc, RuntimeError) and "torch" in sys.modules:  # before the first evaluation
-        from .core.failures import COMPUTATION
-        from .core.optimize import failure_kind, runtime_message
-
-        if failure_kind(exc) != COMPUTATION:  # out of memory, or a device that is gone
-            return EXIT_FAIL, runtime_message(exc, kept=None), False
-    return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {exc}", True
+        return EXIT_USAGE if report.kind == Failure.INPUT else EXIT_FAIL
 
 
 if __name__ == "__main__":

@@ -183,22 +183,33 @@ class _Payload:
 
 
 def test_settings_embedded_in_an_image_never_executed(capsys, pics, tmp_path):
-    """A picture may name files (weights, start image); they are read as data, never run."""
+    """A picture may name files (weights, start image): they are never used, so a picture
+    someone sent cannot point the program at local files; a user's own choice of the same
+    files is read as data, never run."""
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.pth"
     evil.write_bytes(pickle.dumps({"features.0.weight": _Payload(marker)}))
-    image = _png_with_text(tmp_path / "i.png", json.dumps({"settings": {"weights": str(evil)}}))
+    block = {"settings": {"weights": str(evil), "init": str(evil), "seed": 3}}
+    image = _png_with_text(tmp_path / "i.png", json.dumps(block))
+    out = tmp_path / "o.png"
+    err = cli_succeeds(capsys, "transfer", *pics, "-o", out, *FAST, "--settings-from", image)
+    assert _warnings(err) == [
+        "nst-desktop: warning: i.png: its start picture (evil.pth) was not used: a picture may "
+        "not point at files on this computer; choose a start picture yourself"
+    ]
+    used = read_metadata(out)["settings"]
+    assert (used["weights"], used["init"], used["seed"]) == ("random", "noise", 3)
+    assert not marker.exists()
+    # The same files chosen by the user: read as data, and refused as what they are not.
     tiny = [a for a in FAST if a not in ("--weights", "random")]
-    line = cli_refuses(capsys, "transfer", *pics, "-o", tmp_path / "o.png", *tiny,
-                       "--settings-from", image)  # fmt: skip
+    line = cli_refuses(capsys, "transfer", *pics, "-o", tmp_path / "p.png", *tiny,
+                       "--weights", evil)  # fmt: skip
     assert "evil.pth contains more than plain tensors and was not loaded for safety" in line
     assert not marker.exists()
-    # A start image pointing at a system file is read as a picture, and refused as one.
-    image = _png_with_text(tmp_path / "j.png", json.dumps({"settings": {"init": str(evil)}}))
-    line = cli_refuses(capsys, "transfer", *pics, "-o", tmp_path / "o.png", *FAST,
-                       "--settings-from", image)  # fmt: skip
+    line = cli_refuses(capsys, "transfer", *pics, "-o", tmp_path / "p.png", *FAST,
+                       "--init", evil)  # fmt: skip
     assert "evil.pth is not an image Pillow can read" in line
-    assert not marker.exists() and not (tmp_path / "o.png").exists()
+    assert not marker.exists() and not (tmp_path / "p.png").exists()
 
 
 def test_settings_embedded_in_other_formats_are_validated_alike(pics, tmp_path):

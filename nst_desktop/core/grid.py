@@ -69,3 +69,33 @@ def make_grid(
             draw.text((x, y + cell + 3), label, fill=_INK, font=font)
         y += cell + label_h + pad
     return canvas
+
+
+SWEEP_TITLE = "VGG19 layer sweep"
+UNTRAINED_NOTE = "  (untrained random weights)"
+
+
+def sweep_grids(
+    rows: Sequence[tuple[str, Sequence[str]]],
+    cells: Sequence[np.ndarray | None],
+    *,
+    untrained: bool = False,
+) -> dict[str, Image.Image]:
+    """The layer sweep as pictures: "" both rows, "content" and "style" one row each.
+
+    ``rows`` are (title, cell captions) as ``core.stages.sweep_rows`` gives them; ``cells`` the
+    cells' pictures in the same order (None: not computed). The CLI writes all three, the window
+    exports the first: one drawing, one set of captions.
+    """
+    note = UNTRAINED_NOTE if untrained else ""
+    filled, i = [], 0
+    for title, labels in rows:
+        row = []
+        for label in labels:
+            row.append((label, cells[i] if i < len(cells) else None))
+            i += 1
+        filled.append((title, row))
+    out = {"": make_grid(filled, title=SWEEP_TITLE + note)}
+    for key, row in zip(("content", "style"), filled, strict=False):
+        out[key] = make_grid([row], title=f"{row[0]}{note}")
+    return out

@@ -21,7 +21,7 @@ from torch import nn
 
 from .color import preserve_colors
 from .device import use_bfloat16
-from .failures import COMPUTATION, DEVICE_LOST, OUT_OF_MEMORY
+from .failures import COMPUTATION, DEVICE_LOST, OUT_OF_MEMORY, RunStatus
 from .images import ImageError, load_image, resize_longest, to_tensor, to_uint8
 from .layers import min_input_side
 from .losses import Objective
@@ -29,7 +29,13 @@ from .model import VGGFeatures
 from .settings import RunSettings, SettingsError
 from .stages import Stage, plan
 
-RUNNING, DONE, STOPPED, NONFINITE, ERROR = "running", "done", "stopped", "nonfinite", "error"
+RUNNING, DONE, STOPPED, NONFINITE, ERROR = (
+    RunStatus.RUNNING,
+    RunStatus.DONE,
+    RunStatus.STOPPED,
+    RunStatus.NONFINITE,
+    RunStatus.ERROR,
+)
 
 
 @dataclass

@@ -19,12 +19,17 @@ from typing import Any
 
 from .files import NotARegularFileError, describe_write_error, read_bounded, write_bytes
 from .paths import data_dir, resources_dir
-from .settings import INIT_CHOICES, RunSettings, SettingsError, _check_field, _coerce
+from .settings import (
+    INIT_CHOICES,
+    MACHINE_KNOBS,
+    RunSettings,
+    SettingsError,
+    _check_field,
+    _coerce,
+)
 from .text import cap_warnings
 
 FORMAT_VERSION = 1
-#: Settings that describe the computer, not the picture: never stored in or taken from a preset.
-MACHINE_KNOBS = ("device", "threads", "weights")
 MAX_PRESET_BYTES = 64 * 1024
 MAX_NAME_CHARS = 80
 MAX_DESCRIPTION_CHARS = 300

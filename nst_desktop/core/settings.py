@@ -10,17 +10,47 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from .layers import LAYER_INDEX, RELU_LAYERS, STUDY_LAYERS
 
-MODES = ("transfer", "content-rep", "style-rep", "sweep")
+
+class Mode(StrEnum):
+    """What a run makes; the values are the CLI's subcommands and the settings files' strings."""
+
+    TRANSFER = "transfer"
+    CONTENT_REP = "content-rep"
+    STYLE_REP = "style-rep"
+    SWEEP = "sweep"
+
+    @property
+    def label(self) -> str:
+        return MODE_LABELS[self]
+
+    @property
+    def uses_content(self) -> bool:
+        return self is not Mode.STYLE_REP
+
+    @property
+    def uses_styles(self) -> bool:
+        return self is not Mode.CONTENT_REP
+
+    @property
+    def is_study(self) -> bool:
+        """The studies start from noise or a file: the content or style picture shows nothing."""
+        return self is not Mode.TRANSFER
+
+
+MODES = tuple(Mode)
 MODE_LABELS = {
-    "transfer": "Style transfer",
-    "content-rep": "Content representation",
-    "style-rep": "Style representation",
-    "sweep": "Layer sweep",
+    Mode.TRANSFER: "Style transfer",
+    Mode.CONTENT_REP: "Content representation",
+    Mode.STYLE_REP: "Style representation",
+    Mode.SWEEP: "Layer sweep",
 }
+#: Settings that describe the computer, not the picture: never taken from a preset or a picture.
+MACHINE_KNOBS = ("device", "threads", "weights")
 OPTIMIZERS = ("lbfgs", "adam")
 POOLS = ("avg", "max")
 INIT_CHOICES = ("noise", "content", "style")
@@ -65,17 +95,17 @@ def knob(
     return field(default=default, metadata=meta)
 
 
-_TRANSFER = ("transfer",)
-_STYLE_MODES = ("transfer", "style-rep", "sweep")
-_CONTENT_MODES = ("transfer", "content-rep", "sweep")
+_TRANSFER = (Mode.TRANSFER,)
+_STYLE_MODES = tuple(m for m in Mode if m.uses_styles)
+_CONTENT_MODES = tuple(m for m in Mode if m.uses_content)
 
 
 @dataclass
 class RunSettings:
     """Every knob of one run. Images themselves are not settings; they are inputs."""
 
-    mode: str = knob(
-        "transfer",
+    mode: Mode = knob(
+        Mode.TRANSFER,
         "What to make: a stylized picture, or one of the two studies of what VGG19 layers keep.",
         label="Mode",
         choices=MODES,
@@ -256,6 +286,10 @@ class RunSettings:
         max=1024,
     )
 
+    def __post_init__(self) -> None:
+        if isinstance(self.mode, str) and self.mode in _MODE_VALUES:
+            self.mode = Mode(self.mode)
+
     # ----------------------------------------------------------------- derived values
     @property
     def effective_lr(self) -> float:
@@ -278,9 +312,9 @@ class RunSettings:
 
     def loss_layers(self) -> tuple[dict[str, float], dict[str, float]]:
         """Content and style layers this mode actually optimizes."""
-        if self.mode == "content-rep":
+        if self.mode == Mode.CONTENT_REP:
             return dict(self.content_layers), {}
-        if self.mode == "style-rep":
+        if self.mode == Mode.STYLE_REP:
             return {}, dict(self.style_layers)
         return dict(self.content_layers), dict(self.style_layers)
 
@@ -289,19 +323,19 @@ class RunSettings:
         """Raise :class:`SettingsError` on the first invalid value; return self when valid."""
         for f in dataclasses.fields(self):
             _check_field(f, getattr(self, f.name))
-        if self.mode in ("content-rep",) and len(self.content_layers) != 1:
+        if self.mode == Mode.CONTENT_REP and len(self.content_layers) != 1:
             raise SettingsError(
                 "Content representation reconstructs from exactly one layer; choose one content "
                 "layer (for example relu4_1)."
             )
-        if self.mode in _CONTENT_MODES and self.mode != "sweep" and not self.content_layers:
-            if self.mode == "content-rep" or self.content_weight > 0:
+        if self.mode in _CONTENT_MODES and self.mode != Mode.SWEEP and not self.content_layers:
+            if self.mode == Mode.CONTENT_REP or self.content_weight > 0:
                 raise SettingsError("Choose at least one content layer (for example relu4_2).")
-        if self.mode in ("transfer", "style-rep") and not self.style_layers:
+        if self.mode in (Mode.TRANSFER, Mode.STYLE_REP) and not self.style_layers:
             raise SettingsError("Choose at least one style layer (for example relu1_1).")
-        if self.mode == "transfer" and self.content_weight == 0 and self.style_weight == 0:
+        if self.mode == Mode.TRANSFER and self.content_weight == 0 and self.style_weight == 0:
             raise SettingsError("Content and style weights are both 0; raise at least one.")
-        if self.mode in ("content-rep", "style-rep", "sweep") and self.init in ("content", "style"):
+        if self.mode in _STUDIES and self.init in ("content", "style"):
             raise SettingsError(
                 f"The {MODE_LABELS[self.mode].lower()} starts from noise or a file, not from the "
                 f"{self.init} image (that would show nothing); choose init 'noise'."
@@ -405,6 +439,8 @@ def format_layer_spec(layers: dict[str, float]) -> str:
 
 # --------------------------------------------------------------------------- internals
 _FIELDS = {f.name: f for f in dataclasses.fields(RunSettings)}
+_MODE_VALUES = frozenset(MODES)
+_STUDIES = tuple(m for m in Mode if m.is_study)
 
 
 def _coerce(f: dataclasses.Field, value: Any) -> Any:
@@ -428,10 +464,10 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise SettingsError(f"'{name}' must be a number, not {value!r:.40}")
         return _as_float(value, name)
-    if kind == "str":
+    if kind in ("str", "Mode"):
         if not isinstance(value, str) or len(value) > 4096:
             raise SettingsError(f"'{name}' must be a short text, not {value!r:.40}")
-        return value
+        return Mode(value) if kind == "Mode" and value in _MODE_VALUES else value
     if kind == "dict[str, float]":
         if not isinstance(value, dict) or len(value) > MAX_LAYERS:
             raise SettingsError(f"'{name}' must map layer names to weights, like {{'relu4_2': 1}}")

@@ -8,9 +8,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .layers import STUDY_LAYERS
-from .settings import RunSettings
+from .settings import Mode, RunSettings
+
+#: The two rows of the layer sweep, in the order of its stages.
+SWEEP_ROWS = (
+    (Mode.CONTENT_REP, "Content reconstruction"),
+    (Mode.STYLE_REP, "Style reconstruction"),
+)
+
+
+class StageKind(StrEnum):
+    """What a stage is to the run: the whole of it, one coarse-to-fine scale, or a sweep cell."""
+
+    SINGLE = "single"
+    SCALE = "scale"
+    CELL = "cell"
 
 
 @dataclass
@@ -18,25 +33,27 @@ class Stage:
     """One optimization from one start image: a single run, a scale, or a sweep cell."""
 
     label: str
-    mode: str  # transfer | content-rep | style-rep
+    mode: Mode  # transfer | content-rep | style-rep
     size: int
     steps: int
     content_layers: dict[str, float]
     style_layers: dict[str, float]
     from_previous: bool = False  # coarse-to-fine: start from the previous stage's result
+    kind: StageKind = StageKind.SINGLE
 
 
 def plan(settings: RunSettings) -> list[Stage]:
     """The stages a run consists of (sweep cells, or coarse-to-fine scales)."""
-    if settings.mode == "sweep":
+    size, steps, cell = settings.size, settings.steps, StageKind.CELL
+    if settings.mode == Mode.SWEEP:
         stages = [
-            Stage(f"content {name}", "content-rep", settings.size, settings.steps, {name: 1.0}, {})
+            Stage(f"content {name}", Mode.CONTENT_REP, size, steps, {name: 1.0}, {}, kind=cell)
             for name in STUDY_LAYERS
         ]
         for i in range(len(STUDY_LAYERS)):
             layers = {name: 1.0 for name in STUDY_LAYERS[: i + 1]}
             label = "style " + ("relu1_1" if i == 0 else f"+{STUDY_LAYERS[i]}")
-            stages.append(Stage(label, "style-rep", settings.size, settings.steps, {}, layers))
+            stages.append(Stage(label, Mode.STYLE_REP, size, steps, {}, layers, kind=cell))
         return stages
     content, style = settings.loss_layers()
     n = settings.scales
@@ -45,8 +62,19 @@ def plan(settings: RunSettings) -> list[Stage]:
         size = max(16, round(settings.size / math.sqrt(2) ** (n - 1 - i)))
         steps = settings.steps if i == n - 1 else settings.coarse_steps
         label = f"scale {i + 1}/{n} ({size} px)" if n > 1 else ""
-        stages.append(Stage(label, settings.mode, size, steps, content, style, from_previous=i > 0))
+        kind = StageKind.SCALE if n > 1 else StageKind.SINGLE
+        stages.append(Stage(label, settings.mode, size, steps, content, style, i > 0, kind))
     return stages
+
+
+def sweep_rows(stages: Sequence[Stage]) -> list[tuple[str, list[str]]]:
+    """The sweep grid's rows as (title, cell captions): one caption scheme for window and CLI."""
+    return [(title, [s.label for s in stages if s.mode == mode]) for mode, title in SWEEP_ROWS]
+
+
+def short_label(stage: Stage) -> str:
+    """A scale's label without its size ("scale 2/3"), for markers on the loss plot."""
+    return stage.label.split(" (")[0]
 
 
 def _work_until(stages: Sequence[Stage], step: int) -> float:
