@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from types import TracebackType
 
 log = logging.getLogger(__name__)
+#: How long the application waits at exit for its background jobs (a probe's last pass).
+JOIN_AT_EXIT_S = 10.0
 
 
 def _install_excepthook() -> None:
@@ -58,6 +60,7 @@ def main(argv: Sequence[str] = ()) -> int:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nst-desktop"])
     _install_excepthook()
+    from nst_desktop.gui.jobs import cancel_and_join_all
     from nst_desktop.gui.main_window import MainWindow
 
     window = MainWindow()
@@ -65,4 +68,6 @@ def main(argv: Sequence[str] = ()) -> int:
     log.info(
         "window shown %.2f s after start (version %s)", time.perf_counter() - started, __version__
     )
-    return int(app.exec())
+    code = int(app.exec())
+    cancel_and_join_all(timeout=JOIN_AT_EXIT_S)  # no torch work may outlive the application
+    return code

@@ -1,4 +1,9 @@
-"""Which VGG19 layers the result must match: a style and a content column, grouped by block."""
+"""Which VGG19 layers the result must match: a style and a content column, grouped by block.
+
+The panel shows the layers it is given (:meth:`show_layers`) and reports each edit as
+``edited(content_layers, style_layers)``; layers outside its table (conv layers a preset or a
+picture asked for) travel along unchanged.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.core.layers import BLOCKS, RELU_LAYERS, layer_channels
-from nst_desktop.core.settings import RunSettings
-from nst_desktop.gui.settings_panel import SciSpinBox
+from nst_desktop.core.settings import Mode, RunSettings
+from nst_desktop.gui.spinboxes import SciSpinBox
 
 _BLOCK_NOTES = {
     1: "fine texture, colour",
@@ -56,12 +61,14 @@ class _Row:
 class LayersPanel(QWidget):
     """The 16 relu layers of VGG19 with a checkbox and a weight for style and for content."""
 
-    changed = Signal()
+    edited = Signal(dict, dict)  # (content layers, style layers) after each edit a user makes
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._mode = "transfer"
+        self._mode = Mode.TRANSFER
         self._quiet = False
+        self._extra_content: dict[str, float] = {}
+        self._extra_style: dict[str, float] = {}
         self.rows: dict[str, _Row] = {}
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
@@ -110,7 +117,8 @@ class LayersPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.note)
         layout.addStretch(1)
-        self.reset_defaults()
+        d = RunSettings()
+        self.show_layers(d.content_layers, d.style_layers)
 
     # ----------------------------------------------------------------- public API
     def style_layers(self) -> dict[str, float]:
@@ -125,8 +133,8 @@ class LayersPanel(QWidget):
             if r.content.isChecked()
         }
 
-    def set_layers(self, content: dict[str, float], style: dict[str, float]) -> None:
-        """Show these layers (names outside the relu table, e.g. conv layers, are kept aside)."""
+    def show_layers(self, content: dict[str, float], style: dict[str, float]) -> None:
+        """Show these layers (emits nothing; names outside the relu table are kept aside)."""
         self._quiet = True
         try:
             for name, row in self.rows.items():
@@ -139,31 +147,19 @@ class LayersPanel(QWidget):
         self._extra_content = {k: v for k, v in content.items() if k not in RELU_LAYERS}
         self._extra_style = {k: v for k, v in style.items() if k not in RELU_LAYERS}
         self._update_enabled()
-        self.changed.emit()
-
-    def extra_layers(self) -> tuple[dict[str, float], dict[str, float]]:
-        """Non-relu layers a preset or an image asked for, which this table does not show."""
-        return dict(self._extra_content), dict(self._extra_style)
 
     def reset_defaults(self) -> None:
         d = RunSettings()
-        self.set_layers(d.content_layers, d.style_layers)
+        self.show_layers(d.content_layers, d.style_layers)
+        self._emit()
 
     def set_mode(self, mode: str) -> None:
-        self._mode = mode
-        if mode == "content-rep":  # exactly one content layer: keep the deepest chosen
-            chosen = [n for n, r in self.rows.items() if r.content.isChecked()]
-            if len(chosen) > 1:
-                self._quiet = True
-                for name in chosen[:-1]:
-                    self.rows[name].content.setChecked(False)
-                self._quiet = False
-                self.changed.emit()
+        self._mode = Mode(mode)
         self._update_enabled()
 
     # ----------------------------------------------------------------- internals
     def _content_toggled(self, name: str, on: bool) -> None:
-        if on and self._mode == "content-rep" and not self._quiet:
+        if on and self._mode == Mode.CONTENT_REP and not self._quiet:
             self._quiet = True
             for other, row in self.rows.items():
                 if other != name:
@@ -174,26 +170,28 @@ class LayersPanel(QWidget):
     def _emit(self) -> None:
         if not self._quiet:
             self._update_enabled()
-            self.changed.emit()
+            content = {**self.content_layers(), **self._extra_content}
+            style = {**self.style_layers(), **self._extra_style}
+            self.edited.emit(content, style)
 
     def _update_enabled(self) -> None:
-        style_on = self._mode in ("transfer", "style-rep")
-        content_on = self._mode in ("transfer", "content-rep")
+        style_on = self._mode in (Mode.TRANSFER, Mode.STYLE_REP)
+        content_on = self._mode in (Mode.TRANSFER, Mode.CONTENT_REP)
         for row in self.rows.values():
             row.style.setEnabled(style_on)
             row.style_weight.setEnabled(style_on and row.style.isChecked())
             row.content.setEnabled(content_on)
             row.content_weight.setEnabled(
-                content_on and row.content.isChecked() and self._mode != "content-rep"
+                content_on and row.content.isChecked() and self._mode != Mode.CONTENT_REP
             )
         notes = {
-            "transfer": "Tick the layers whose style to borrow and the layer(s) whose content to "
-            "keep.",
-            "content-rep": "Content representation: reconstruct the content photo from one "
+            Mode.TRANSFER: "Tick the layers whose style to borrow and the layer(s) whose "
+            "content to keep.",
+            Mode.CONTENT_REP: "Content representation: reconstruct the content photo from one "
             "layer (tick one in the Content column).",
-            "style-rep": "Style representation: synthesize the style image's texture from the "
+            Mode.STYLE_REP: "Style representation: synthesize the style image's texture from the "
             "ticked style layers.",
-            "sweep": "The layer sweep always uses relu1_1 … relu5_1, one by one for content and "
+            Mode.SWEEP: "The layer sweep always uses relu1_1 … relu5_1, one by one for content and "
             "cumulatively for style.",
         }
         self.note.setText(notes[self._mode])

@@ -3,8 +3,8 @@ saved, renamed, deleted, imported and exported here.
 
 Usage::
 
-    panel = PresetPanel(current=lambda: window.settings())
-    panel.presetApplied.connect(window.set_settings)   # (RunSettings, [changed field names])
+    panel = PresetPanel(current=lambda: model.settings, normalize=model.normalized)
+    panel.presetApplied.connect(model.set_settings)    # (RunSettings, [changed field names])
     panel.status.connect(statusbar.showMessage)        # one line after each action
 
 Dialogs are the static QInputDialog / QFileDialog / QMessageBox functions, so tests can
@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.core import presets as P
-from nst_desktop.core.settings import RunSettings, field_meta
+from nst_desktop.core.changes import describe_changes, settings_changes
+from nst_desktop.core.settings import RunSettings
 
 _PRESET_ROLE = Qt.ItemDataRole.UserRole + 1
 _FILTER = "Presets (*.json);;All files (*)"
@@ -48,9 +49,17 @@ class PresetPanel(QWidget):
     #: one line describing the last action (for a status bar)
     status = Signal(str)
 
-    def __init__(self, current: Callable[[], RunSettings], parent: QWidget | None = None):
+    def __init__(
+        self,
+        current: Callable[[], RunSettings],
+        normalize: Callable[[RunSettings], RunSettings] | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self._current = current
+        #: What the owner makes of applied settings (the window keeps the blend with the styles),
+        #: so the report lists what really changes.
+        self._normalize = normalize or (lambda settings: settings)
         self._presets: list[P.Preset] = []
         self._shown_warnings: set[str] = set()
 
@@ -185,16 +194,21 @@ class PresetPanel(QWidget):
         preset = self.selected()
         if preset is None:
             return
+        old = self._current()
         try:
-            new, changed, warnings = P.apply_preset(preset, self._current())
+            new, _, warnings = P.apply_preset(preset, old)
         except P.PresetError as exc:
             self._error("Cannot apply the preset", str(exc))
             return
-        if changed:
-            labels = ", ".join(field_meta(name)["label"] for name in changed)
-            self.changes.setText(f"Changed: {labels}.")
+        new = self._normalize(new)
+        changes = settings_changes(old, new)
+        changed = [c.name for c in changes]
+        if changes:
+            self.changes.setText(f"Changed: {describe_changes(changes)}.")
+            self.changes.setToolTip("\n".join(str(c) for c in changes))
         else:
             self.changes.setText("The settings already match this preset.")
+            self.changes.setToolTip("")
         self._show_warnings(warnings)
         self.status.emit(f"Applied preset '{preset.name}' ({len(changed)} settings changed).")
         self.presetApplied.emit(new, changed)

@@ -62,6 +62,7 @@ class PreviewView(QWidget):
             "double-click to switch between the whole picture and actual pixels."
         )
         self.frames_shown = 0
+        self.placeholder = PLACEHOLDER
         self._array: np.ndarray | None = None
         self._image: QImage | None = None
         self._before: QImage | None = None
@@ -103,8 +104,9 @@ class PreviewView(QWidget):
         self._scaled.pop("before", None)
         self.update()
 
-    def clear(self) -> None:
-        """Back to the placeholder (the before image is kept)."""
+    def clear(self, placeholder: str = PLACEHOLDER) -> None:
+        """Back to a placeholder text (the before image is kept)."""
+        self.placeholder = placeholder
         self._array = None
         self._image = None
         self._scaled.pop("after", None)
@@ -319,7 +321,7 @@ class PreviewView(QWidget):
         p.drawText(
             self.rect().adjusted(16, 16, -16, -16),
             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            PLACEHOLDER,
+            self.placeholder,
         )
 
     # ------------------------------------------------------------------ events

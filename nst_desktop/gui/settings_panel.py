@@ -2,23 +2,21 @@
 
 Ranges and defaults live in the settings dataclass only: a spin box cannot hold a value the
 dataclass would refuse, and a knob that has no effect in the current mode is disabled with a
-tooltip that says so.
+tooltip that says so. The panel shows settings it is given (:meth:`show_settings`) and reports
+each edit as ``edited(name, value)``; the window model decides what the settings are.
 """
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -30,6 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.core.settings import RunSettings, applies, field_meta
+from nst_desktop.gui.file_combo import FileChoiceCombo
+from nst_desktop.gui.picker_support import IMAGE_FILTER
+from nst_desktop.gui.spinboxes import SciSpinBox
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
     "optimizer": {"lbfgs": "L-BFGS (fewer iterations)", "adam": "Adam (less memory)"},
@@ -62,74 +63,11 @@ ADVANCED = (
     "threads",
     "save_every",
 )
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
 
 
-class SciSpinBox(QDoubleSpinBox):
-    """A spin box for weights spanning many decades: shows 1e+06 as "1e+06", steps by x2."""
-
-    def __init__(self, lo: float, hi: float, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setDecimals(12)
-        self.setRange(lo, hi)
-        self.setKeyboardTracking(False)
-
-    # QDoubleSpinBox sizes itself for the maximum at full precision (1e12 with 12 decimals is
-    # 25 digits): far wider than any value shown here.
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
-        return QSize(110, super().sizeHint().height())
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
-        return QSize(70, super().minimumSizeHint().height())
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
-        if value == self.minimum() and self.specialValueText():
-            return self.specialValueText()
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt API)
-        if self.specialValueText() and text.strip() == self.specialValueText():
-            return self.minimum()
-        try:
-            return float(text.strip())
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int) -> object:
-        stripped = text.strip()
-        if self.specialValueText() and stripped == self.specialValueText():
-            return QValidator.State.Acceptable, text, pos
-        if stripped in ("", "-", ".", "e", "+") or stripped.lower().endswith(("e", "e-", "e+")):
-            return QValidator.State.Intermediate, text, pos
-        try:
-            value = float(stripped)
-        except ValueError:
-            return QValidator.State.Invalid, text, pos
-        if not math.isfinite(value):
-            return QValidator.State.Invalid, text, pos
-        if self.minimum() <= value <= self.maximum():
-            return QValidator.State.Acceptable, text, pos
-        return QValidator.State.Intermediate, text, pos
-
-    def fixup(self, text: str) -> str:
-        try:
-            value = float(text)
-        except ValueError:
-            return self.textFromValue(self.value())
-        return self.textFromValue(min(max(value, self.minimum()), self.maximum()))
-
-    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt API)
-        value = self.value()
-        if value <= 0:
-            value = 1.0 if steps > 0 else 0.0
-        else:
-            value *= 2.0**steps
-        self.setValue(min(max(value, self.minimum()), self.maximum()))
-
-
 class _Knob:
-    """A widget plus how to read and write its RunSettings value."""
+    """A widget plus how to read its value (to report an edit) and show one (quietly)."""
 
     def __init__(self, widget: QWidget, get: Callable[[], Any], put: Callable[[Any], None]) -> None:
         self.widget = widget
@@ -141,12 +79,10 @@ class _Knob:
 class SettingsPanel(QWidget):
     """Every scalar knob of a run (layers, images and blend weights have their own panels)."""
 
-    changed = Signal()
-    error = Signal(str)
+    edited = Signal(str, object)  # (setting name, new value), for each edit a user makes
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._mode = "transfer"
         self._devices: list[tuple[str, str]] = [("cpu", "CPU")]
         self._settings = RunSettings()
         self.knobs: dict[str, _Knob] = {}
@@ -173,18 +109,11 @@ class SettingsPanel(QWidget):
                 self.knobs[name] = knob
             layout.addWidget(box)
         layout.addStretch(1)
-        self.set_settings(self._settings)
+        self.show_settings(self._settings)
 
     # ----------------------------------------------------------------- public API
-    def apply_to(self, settings: RunSettings) -> RunSettings:
-        """``settings`` with this panel's values (a new object; the layers etc. are kept)."""
-        import dataclasses
-
-        values = {name: knob.get() for name, knob in self.knobs.items()}
-        return dataclasses.replace(settings, **values)
-
-    def set_settings(self, settings: RunSettings) -> None:
-        """Show ``settings``' values (without emitting ``changed`` for each knob)."""
+    def show_settings(self, settings: RunSettings) -> None:
+        """Show ``settings``' values (emits nothing) and enable what applies to them."""
         self._settings = settings
         self._quiet = True
         try:
@@ -194,80 +123,79 @@ class SettingsPanel(QWidget):
             self._quiet = False
         self._update_enabled()
 
-    def set_mode(self, mode: str) -> None:
-        self._mode = mode
-        self._update_enabled()
-
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         """The devices found on this computer, as (settings value, label)."""
-        current = self.knobs["device"].get()
         self._devices = list(devices)
         self._fill_devices()
-        self.knobs["device"].put(current)
+        self._quiet = True
+        try:
+            self.knobs["device"].put(self._settings.device)
+        finally:
+            self._quiet = False
 
     def roll_seed(self) -> None:
-        self.knobs["seed"].put(random.randrange(0, 2**31 - 1))
-        self._emit()
+        self.edited.emit("seed", random.randrange(0, 2**31 - 1))
 
     # ----------------------------------------------------------------- building
-    def _emit(self) -> None:
+    def _report(self, name: str) -> None:
         if not self._quiet:
-            self._update_enabled()
-            self.changed.emit()
+            self.edited.emit(name, self.knobs[name].get())
 
     def _make(self, name: str) -> _Knob:
-        meta = field_meta(name)
         special = {
             "lr": self._make_lr,
             "init": self._make_init,
             "seed": self._make_seed,
             "device": self._make_device,
             "weights": self._make_weights,
-            "threads": self._make_threads,
         }
         if name in special:
             return special[name]()
+        meta = field_meta(name)
         value = getattr(RunSettings(), name)
         if meta["choices"]:
             combo = QComboBox()
             labels = CHOICE_LABELS.get(name, {})
             for choice in meta["choices"]:
                 combo.addItem(labels.get(choice, choice), choice)
-            combo.currentIndexChanged.connect(lambda _i: self._emit())
+            combo.currentIndexChanged.connect(lambda _i: self._report(name))
             return _Knob(combo, combo.currentData, lambda v: _select(combo, v))
         if isinstance(value, bool):
             box = QCheckBox()
-            box.toggled.connect(lambda _b: self._emit())
+            box.toggled.connect(lambda _b: self._report(name))
             return _Knob(box, box.isChecked, box.setChecked)
         if isinstance(value, int):
-            spin = QSpinBox()
-            spin.setRange(int(meta["min"]), int(meta["max"]))
-            spin.setKeyboardTracking(False)
-            if name == "size":
-                spin.setSingleStep(64)
-                spin.setSuffix(" px")
-            if name == "save_every":
-                spin.setSpecialValueText("never")
-            spin.valueChanged.connect(lambda _v: self._emit())
-            return _Knob(spin, spin.value, spin.setValue)
+            return self._make_int(name, meta)
         if meta["log"]:
-            sci = SciSpinBox(meta["min"], meta["max"])
-            sci.valueChanged.connect(lambda _v: self._emit())
-            return _Knob(sci, sci.value, sci.setValue)
-        dbl = QDoubleSpinBox()
-        dbl.setRange(meta["min"], meta["max"])
-        dbl.setDecimals(2)
-        dbl.setSingleStep(0.1)
-        dbl.setKeyboardTracking(False)
-        dbl.valueChanged.connect(lambda _v: self._emit())
-        return _Knob(dbl, dbl.value, dbl.setValue)
+            spin: QDoubleSpinBox = SciSpinBox(meta["min"], meta["max"])
+        else:
+            spin = QDoubleSpinBox()
+            spin.setRange(meta["min"], meta["max"])
+            spin.setDecimals(2)
+            spin.setSingleStep(0.1)
+            spin.setKeyboardTracking(False)
+        spin.valueChanged.connect(lambda _v: self._report(name))
+        return _Knob(spin, spin.value, spin.setValue)
+
+    def _make_int(self, name: str, meta: dict[str, Any]) -> _Knob:
+        spin = QSpinBox()
+        spin.setRange(int(meta["min"]), int(meta["max"]))
+        spin.setKeyboardTracking(False)
+        special = {"save_every": "never", "threads": "all cores"}
+        if name in special:
+            spin.setSpecialValueText(special[name])
+        if name == "size":
+            spin.setSingleStep(64)
+            spin.setSuffix(" px")
+        spin.valueChanged.connect(lambda _v: self._report(name))
+        return _Knob(spin, spin.value, spin.setValue)
 
     def _make_lr(self) -> _Knob:
         meta = field_meta("lr")
         # 0 stands for "the optimizer's default" (None), shown as text.
         spin = SciSpinBox(0.0, meta["max"])
         spin.setSpecialValueText("auto")
-        spin.valueChanged.connect(lambda _v: self._emit())
+        spin.valueChanged.connect(lambda _v: self._report("lr"))
 
         def get() -> float | None:
             value = spin.value()
@@ -276,41 +204,25 @@ class SettingsPanel(QWidget):
         return _Knob(spin, get, lambda v: spin.setValue(0.0 if v is None else v))
 
     def _make_init(self) -> _Knob:
-        combo = QComboBox()
-        for label, value in (
+        choices = [
             ("White noise", "noise"),
             ("The content photo", "content"),
             ("The first style image", "style"),
-            ("An image file…", "__file__"),
-        ):
-            combo.addItem(label, value)
-        state = {"index": 0}
+        ]
+        combo = FileChoiceCombo(
+            choices, "An image file…", "Start from which picture?", IMAGE_FILTER
+        )
+        combo.chosen.connect(lambda _v: self._report("init"))
+        return _Knob(combo, combo.value, combo.set_value)
 
-        def changed(index: int) -> None:
-            if combo.itemData(index) == "__file__" and not self._quiet:
-                path, _ = QFileDialog.getOpenFileName(
-                    self, "Start from which picture?", "", IMAGE_FILTER
-                )
-                if not path:
-                    _quietly(combo, lambda: combo.setCurrentIndex(state["index"]))
-                    return
-                _quietly(combo, lambda: _set_file_item(combo, path))
-            state["index"] = combo.currentIndex()
-            self._emit()
-
-        def get() -> str:
-            value = combo.currentData()
-            return "noise" if value in (None, "__file__") else value
-
-        def put(value: str) -> None:
-            if value in ("noise", "content", "style"):
-                _quietly(combo, lambda: _select(combo, value))
-            else:
-                _quietly(combo, lambda: _set_file_item(combo, value))
-            state["index"] = combo.currentIndex()
-
-        combo.currentIndexChanged.connect(changed)
-        return _Knob(combo, get, put)
+    def _make_weights(self) -> _Knob:
+        choices = [
+            ("ImageNet VGG19 (torchvision)", "torchvision"),
+            ("Random, untrained (for trying the app)", "random"),
+        ]
+        combo = FileChoiceCombo(choices, "A weights file…", "Choose VGG19 weights", WEIGHTS_FILTER)
+        combo.chosen.connect(lambda _v: self._report("weights"))
+        return _Knob(combo, combo.value, combo.set_value)
 
     def _make_seed(self) -> _Knob:
         meta = field_meta("seed")
@@ -320,7 +232,7 @@ class SettingsPanel(QWidget):
         spin = QSpinBox()
         spin.setRange(int(meta["min"]), int(meta["max"]))
         spin.setKeyboardTracking(False)
-        spin.valueChanged.connect(lambda _v: self._emit())
+        spin.valueChanged.connect(lambda _v: self._report("seed"))
         dice = QToolButton()
         dice.setText("Roll")
         dice.setObjectName("seedDice")
@@ -335,7 +247,7 @@ class SettingsPanel(QWidget):
         combo = QComboBox()
         self._device_combo = combo
         self._fill_devices()
-        combo.currentIndexChanged.connect(lambda _i: self._emit())
+        combo.currentIndexChanged.connect(lambda _i: self._report("device"))
 
         def put(value: str) -> None:
             if combo.findData(value) < 0:
@@ -346,65 +258,29 @@ class SettingsPanel(QWidget):
 
     def _fill_devices(self) -> None:
         combo = self._device_combo
-        _quietly(combo, combo.clear)
-        best = self._devices[0][1] if self._devices else "CPU"
-        items = [("auto", f"Auto ({best})")] + self._devices
-        for value, label in items:
-            _quietly(combo, lambda v=value, lab=label: combo.addItem(lab, v))
-
-    def _make_weights(self) -> _Knob:
-        combo = QComboBox()
-        combo.addItem("ImageNet VGG19 (torchvision)", "torchvision")
-        combo.addItem("Random, untrained (for trying the app)", "random")
-        combo.addItem("A weights file…", "__file__")
-        state = {"index": 0}
-
-        def changed(index: int) -> None:
-            if combo.itemData(index) == "__file__" and not self._quiet:
-                path, _ = QFileDialog.getOpenFileName(
-                    self, "Choose VGG19 weights", "", WEIGHTS_FILTER
-                )
-                if not path:
-                    _quietly(combo, lambda: combo.setCurrentIndex(state["index"]))
-                    return
-                _quietly(combo, lambda: _set_file_item(combo, path))
-            state["index"] = combo.currentIndex()
-            self._emit()
-
-        def put(value: str) -> None:
-            if value in ("torchvision", "random"):
-                _quietly(combo, lambda: _select(combo, value))
-            else:
-                _quietly(combo, lambda: _set_file_item(combo, value))
-            state["index"] = combo.currentIndex()
-
-        def get() -> str:
-            value = combo.currentData()
-            return "torchvision" if value in (None, "__file__") else value
-
-        combo.currentIndexChanged.connect(changed)
-        return _Knob(combo, get, put)
-
-    def _make_threads(self) -> _Knob:
-        meta = field_meta("threads")
-        spin = QSpinBox()
-        spin.setRange(int(meta["min"]), int(meta["max"]))
-        spin.setSpecialValueText("all cores")
-        spin.setKeyboardTracking(False)
-        spin.valueChanged.connect(lambda _v: self._emit())
-        return _Knob(spin, spin.value, spin.setValue)
+        blocked = combo.blockSignals(True)
+        try:
+            combo.clear()
+            best = self._devices[0][1] if self._devices else "CPU"
+            for value, label in [("auto", f"Auto ({best})")] + self._devices:
+                combo.addItem(label, value)
+        finally:
+            combo.blockSignals(blocked)
 
     def _update_enabled(self) -> None:
-        lbfgs = self.knobs["optimizer"].get() == "lbfgs"
-        coarse = self.knobs["scales"].get() > 1
-        extra = {"lbfgs_history": lbfgs, "lbfgs_line_search": lbfgs, "coarse_steps": coarse}
+        s = self._settings
+        extra = {
+            "lbfgs_history": s.optimizer == "lbfgs",
+            "lbfgs_line_search": s.optimizer == "lbfgs",
+            "coarse_steps": s.scales > 1,
+        }
         for name, knob in self.knobs.items():
-            on = applies(name, self._mode) and extra.get(name, True)
+            on = applies(name, s.mode) and extra.get(name, True)
             knob.widget.setEnabled(on)
             if knob.label is not None:
                 knob.label.setEnabled(on)
             help_text = field_meta(name)["help"]
-            if not applies(name, self._mode):
+            if not applies(name, s.mode):
                 help_text += "\n(Not used in this mode.)"
             elif not on:
                 help_text += "\n(Not used with these settings.)"
@@ -415,26 +291,3 @@ def _select(combo: QComboBox, value: Any) -> None:
     index = combo.findData(value)
     if index >= 0:
         combo.setCurrentIndex(index)
-
-
-def _quietly(widget: QWidget, action: Callable[[], Any]) -> None:
-    blocked = widget.blockSignals(True)
-    try:
-        action()
-    finally:
-        widget.blockSignals(blocked)
-
-
-def _set_file_item(combo: QComboBox, path: str) -> None:
-    """Show a chosen file as its own entry (kept above the "…" entry), and select it."""
-    from pathlib import Path
-
-    for i in range(combo.count()):
-        if combo.itemData(i) not in ("noise", "content", "style", "torchvision", "random"):
-            if combo.itemData(i) != "__file__":
-                combo.removeItem(i)
-                break
-    index = combo.count() - 1
-    combo.insertItem(index, Path(path).name, path)
-    combo.setItemData(index, path, 3)  # Qt.ToolTipRole
-    combo.setCurrentIndex(index)

@@ -4,10 +4,9 @@ the app with untrained weights; never start a run with weights the user did not 
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -19,49 +18,39 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nst_desktop.gui.jobs import BackgroundJob
+
 log = logging.getLogger(__name__)
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
 
 
-class _Download(QObject):
-    """Runs ``core.weights.download`` in a plain thread; reports through queued signals."""
+def _download_job(url: str, dest: Path, hash_prefix: str | None) -> BackgroundJob:
+    """``core.weights.download`` as a background job: progress as (kB done, kB total); the
+    result is "" on success, else one sentence."""
 
-    progress = Signal(int, int)  # bytes done, bytes total (0: unknown)
-    finished = Signal(str)  # "" on success, else one sentence
-
-    def __init__(self, url: str, dest: Path, hash_prefix: str | None) -> None:
-        super().__init__()
-        self.url, self.dest, self.hash_prefix = url, dest, hash_prefix
-        self.cancel_event = threading.Event()
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.thread = threading.Thread(target=self._work, name="weights-download", daemon=True)
-        self.thread.start()
-
-    def _work(self) -> None:
+    def work(job: BackgroundJob) -> str:
         from nst_desktop.core.weights import WeightsError, download, missing_weights_message
 
         try:
             download(
-                self.url,
-                self.dest,
-                hash_prefix=self.hash_prefix,
-                progress=lambda done, total: self.progress.emit(done >> 10, total >> 10),
-                cancelled=self.cancel_event.is_set,
+                url,
+                dest,
+                hash_prefix=hash_prefix,
+                progress=lambda done, total: job.report((done >> 10, total >> 10)),
+                cancelled=lambda: job.cancelled,
             )
         except WeightsError as exc:
             text = str(exc)
             generic = missing_weights_message()  # written for the command line; say it shorter
             if text.startswith(generic):
                 text = f"The download failed ({text[len(generic) :].strip(' ()')})."
-            self.finished.emit(text)
-            return
+            return text
         except Exception as exc:  # noqa: BLE001 - reported as one sentence, logged in full
             log.exception("weights download failed")
-            self.finished.emit(f"The download failed ({exc}).")
-            return
-        self.finished.emit("")
+            return f"The download failed ({exc})."
+        return ""
+
+    return BackgroundJob("weights-download", work)
 
 
 class WeightsDialog(QDialog):
@@ -79,7 +68,7 @@ class WeightsDialog(QDialog):
         self.hash_prefix: str | None = W.TORCHVISION_HASH_PREFIX
         self.dest = W.hub_checkpoint_path()
         self.choice: str | None = None
-        self._download: _Download | None = None
+        self._download: BackgroundJob | None = None
         self.setWindowTitle("VGG19 weights")
         self.setMinimumWidth(520)
         intro = QLabel(
@@ -138,9 +127,9 @@ class WeightsDialog(QDialog):
         self.bar.setRange(0, 0)
         for b in (self.download_button, self.choose_button, self.random_button):
             b.setEnabled(False)
-        self._download = _Download(self.url, self.dest, self.hash_prefix)
-        self._download.progress.connect(self._on_progress)
-        self._download.finished.connect(self._on_finished)
+        self._download = _download_job(self.url, self.dest, self.hash_prefix)
+        self._download.progressed.connect(self._on_progress)
+        self._download.succeeded.connect(self._on_finished)
         self._download.start()
 
     def choose_file(self) -> None:
@@ -158,20 +147,20 @@ class WeightsDialog(QDialog):
 
     def cancel(self) -> None:
         if self._download is not None:
-            self._download.cancel_event.set()
+            self._download.cancel()
             self.message.setText("Cancelling…")
             return
         self.reject()
 
     def reject(self) -> None:  # Escape and the window's close button come here too
         if self._download is not None:
-            self._download.cancel_event.set()
-            if self._download.thread is not None:
-                self._download.thread.join(timeout=5)
+            self._download.cancel()
+            self._download.join(timeout=5)
             self._download = None
         super().reject()
 
-    def _on_progress(self, done_kb: int, total_kb: int) -> None:
+    def _on_progress(self, done_total: tuple[int, int]) -> None:
+        done_kb, total_kb = done_total
         if total_kb > 0:
             self.bar.setRange(0, total_kb)
             self.bar.setValue(min(done_kb, total_kb))

@@ -28,7 +28,7 @@ def test_no_arguments_opens_the_window(qtbot, monkeypatch):
         windows = _shown_windows()
         seen.extend(windows)
         for w in windows:
-            qtbot.waitUntil(lambda w=w: w.engine_ready, timeout=60_000)
+            qtbot.waitUntil(lambda w=w: w.runs.engine_ready, timeout=60_000)
             w.close()
         return 0
 

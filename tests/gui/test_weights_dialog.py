@@ -86,10 +86,9 @@ def test_a_run_never_starts_with_weights_the_user_did_not_choose(qtbot, tmp_path
     qs = QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)
     w = MainWindow(qs)
     qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: w.engine_ready, timeout=60_000)
-    w.settings_panel.knobs["size"].put(32)
-    w.settings_panel.knobs["steps"].put(2)
-    assert w.current_settings().weights == "torchvision"
+    qtbot.waitUntil(lambda: w.runs.engine_ready, timeout=60_000)
+    w.model.update_settings(size=32, steps=2)
+    assert w.model.settings.weights == "torchvision"
     shown = []
 
     def closed(self):
@@ -97,7 +96,7 @@ def test_a_run_never_starts_with_weights_the_user_did_not_choose(qtbot, tmp_path
         return 0
 
     monkeypatch.setattr(WeightsDialog, "exec", closed)
-    assert w.start_run() is False and w.thread is None
+    assert w.start_run() is False and w.runs.thread is None
     assert shown and "No weights chosen" in w.status_label.text()
 
     def pick_random(self):
@@ -107,6 +106,6 @@ def test_a_run_never_starts_with_weights_the_user_did_not_choose(qtbot, tmp_path
     monkeypatch.setattr(WeightsDialog, "exec", pick_random)
     assert w.start_run()
     assert w.settings_panel.knobs["weights"].get() == "random"
-    qtbot.waitUntil(lambda: w.state == "idle", timeout=60_000)
-    assert w.last_outcome.status == "done"
-    assert "untrained" in w.last_outcome.metadata["weights"]
+    qtbot.waitUntil(lambda: w.model.run_state == "idle", timeout=60_000)
+    assert w.model.runs.last_result.status == "done"
+    assert "untrained" in w.model.runs.last_result.metadata["weights"]

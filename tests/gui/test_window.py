@@ -17,7 +17,9 @@ from nst_desktop.core.images import read_metadata
 from nst_desktop.core.layers import RELU_LAYERS
 from nst_desktop.core.settings import RunSettings
 from nst_desktop.gui import main_window as mw
+from nst_desktop.gui import window_state
 from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.worker import running_threads
 
 RUN_TIMEOUT_MS = 60_000
@@ -40,13 +42,7 @@ def qs(tmp_path):
 
 
 def _tiny(window: MainWindow, steps: int = 6, size: int = 32, **knobs) -> None:
-    panel = window.settings_panel
-    panel.knobs["weights"].put("random")
-    panel.knobs["size"].put(size)
-    panel.knobs["steps"].put(steps)
-    for name, value in knobs.items():
-        panel.knobs[name].put(value)
-    window._knobs_changed()
+    window.model.update_settings(weights="random", size=size, steps=steps, **knobs)
 
 
 @pytest.fixture
@@ -54,7 +50,7 @@ def window(qtbot, qs, images):
     w = MainWindow(qs)
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.engine_ready, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: w.runs.engine_ready, timeout=RUN_TIMEOUT_MS)
     w.content_picker.set_path(images[0])
     w.style_picker.set_entries([(images[1], 1.0)])
     _tiny(w)
@@ -63,14 +59,21 @@ def window(qtbot, qs, images):
 
 
 def _wait_idle(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.state == "idle", timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.model.run_state == "idle", timeout=RUN_TIMEOUT_MS)
+
+
+def _step(window: MainWindow) -> int:
+    """The latest evaluation the window has been told of (0: none yet)."""
+    live = window.model.runs.live
+    return live.last.step if live is not None and live.last is not None else 0
+
+
+def _outcome(window: MainWindow):
+    return window.model.runs.last_result
 
 
 def _wait_step(qtbot, window: MainWindow, step: int) -> None:
-    qtbot.waitUntil(
-        lambda: window._last_progress is not None and window._last_progress.step >= step,
-        timeout=RUN_TIMEOUT_MS,
-    )
+    qtbot.waitUntil(lambda: _step(window) >= step, timeout=RUN_TIMEOUT_MS)
 
 
 # ---------------------------------------------------------------------- building
@@ -102,14 +105,14 @@ def test_first_launch_shows_the_samples(qtbot, tmp_path):
     qs = QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat)
     w = MainWindow(qs, load_engine=False)
     qtbot.addWidget(w)
-    assert Path(w.content_picker.path()).name == mw.SAMPLE_CONTENT
-    assert [Path(p).name for p in w.style_picker.paths()] == [mw.SAMPLE_STYLE]
+    assert Path(w.content_picker.path()).name == window_state.SAMPLE_CONTENT
+    assert [Path(p).name for p in w.style_picker.paths()] == [window_state.SAMPLE_STYLE]
 
 
 def test_every_knob_reaches_the_worker(window, monkeypatch, tmp_path):
     """Change each control as a user would; the job the worker gets carries the new value."""
     jobs = []
-    monkeypatch.setattr(MainWindow, "_begin", lambda self, job: jobs.append(job))
+    monkeypatch.setattr(RunController, "begin", lambda self, job: jobs.append(job))
     init_file = tmp_path / "start.png"
     Image.new("RGB", (8, 8), (10, 20, 30)).save(init_file)
     monkeypatch.setattr(
@@ -159,12 +162,12 @@ def test_every_knob_reaches_the_worker(window, monkeypatch, tmp_path):
     assert s.style_layers["relu2_2"] == 0.5 and "relu1_1" not in s.style_layers
     assert s.content_layers == {"relu4_2": 1.0, "relu3_1": 2.0}
     assert s.style_blend == [1.0, 3.0]
-    assert jobs[0].styles[1] == str(tmp_path / "start.png")
+    assert jobs[0].styles[1][0] == str(tmp_path / "start.png")
 
 
 def test_modes_enable_only_what_applies(window, monkeypatch):
     jobs = []
-    monkeypatch.setattr(MainWindow, "_begin", lambda self, job: jobs.append(job))
+    monkeypatch.setattr(RunController, "begin", lambda self, job: jobs.append(job))
     knobs = window.settings_panel.knobs
     combo = window.mode_combo
     combo.setCurrentIndex(combo.findData("content-rep"))
@@ -191,7 +194,7 @@ def test_modes_enable_only_what_applies(window, monkeypatch):
 
 def test_a_representation_mode_starts_from_noise(window):
     init = window.settings_panel.knobs["init"]
-    init.put("content")
+    window.model.update_settings(init="content")
     window.mode_combo.setCurrentIndex(window.mode_combo.findData("style-rep"))
     assert init.get() == "noise"
     assert "white noise" in window.status_label.text()
@@ -207,7 +210,7 @@ def test_invalid_values_cannot_be_entered(window):
     assert sw.validate("1e99", 0)[0].name != "Acceptable"
     sw.setValue(-5)
     assert sw.value() == 0.0
-    assert window.current_settings().validate()
+    assert window.model.settings.validate()
 
 
 # ---------------------------------------------------------------------- running
@@ -215,9 +218,9 @@ def test_tiny_run_shows_progress_and_a_changing_picture(qtbot, window):
     before = window.preview.current_image().copy()
     shown = window.preview.frames_shown
     assert window.start_run()
-    assert window.state == "running" and not window.run_button.isEnabled()
+    assert window.model.run_state == "running" and not window.run_button.isEnabled()
     _wait_idle(qtbot, window)
-    assert window.last_outcome.status == "done", window.last_outcome.message
+    assert _outcome(window).status == "done", _outcome(window).message
     assert window.progress_bar.value() == 6 and window.progress_bar.maximum() == 6
     assert "6 iterations" in window.progress_label.text()
     assert window.loss_plot.point_count("total") == 6
@@ -226,10 +229,10 @@ def test_tiny_run_shows_progress_and_a_changing_picture(qtbot, window):
     assert not np.array_equal(before, after)
     assert window.preview.frames_shown > shown
     assert window.run_button.isEnabled() and not window.stop_button.isEnabled()
-    assert window.last_outcome.metadata["weights"].startswith("random")
+    assert _outcome(window).metadata["weights"].startswith("random")
     assert running_threads() == []
     # every finished run is also kept in the autosave folder
-    assert window.autosaved.is_file() and window.autosaved.parent == mw.autosave_dir()
+    assert window.runs.autosaved.is_file() and window.runs.autosaved.parent == mw.autosave_dir()
 
 
 def test_stop_mid_run_keeps_the_picture(qtbot, window, tmp_path):
@@ -238,13 +241,14 @@ def test_stop_mid_run_keeps_the_picture(qtbot, window, tmp_path):
     _wait_step(qtbot, window, 3)
     window.stop_run()
     _wait_idle(qtbot, window)
-    out = window.last_outcome
-    assert out.status == "stopped" and 3 <= out.steps < 100_000
-    assert window.result is not None and window.result.shape[2] == 3
+    out = _outcome(window)
+    assert out.status == "stopped" and 3 <= out.iterations < 100_000
+    result = window.model.picture.image
+    assert result is not None and result.shape[2] == 3
     path = window.export(str(tmp_path / "stopped.png"))
     assert path is not None
     meta = read_metadata(path)
-    assert meta["status"] == "stopped" and meta["iterations"] == out.steps
+    assert meta["status"] == "stopped" and meta["iterations"] == out.iterations
 
 
 def test_pause_holds_the_step_count(qtbot, window):
@@ -254,9 +258,9 @@ def test_pause_holds_the_step_count(qtbot, window):
     window.toggle_pause()
     assert window.pause_button.text() == "Resume"
     qtbot.wait(300)  # the evaluation in flight may still report
-    held = window._last_progress.step
+    held = _step(window)
     qtbot.wait(700)
-    assert window._last_progress.step == held
+    assert _step(window) == held
     window.toggle_pause()
     _wait_step(qtbot, window, held + 2)
     window.stop_run()
@@ -266,9 +270,9 @@ def test_pause_holds_the_step_count(qtbot, window):
 def test_second_run_is_refused_while_one_runs(qtbot, window):
     _tiny(window, steps=100_000)
     assert window.start_run()
-    first = window.thread
+    first = window.runs.thread
     assert window.start_run() is False
-    assert window.thread is first and "already" in window.status_label.text()
+    assert window.runs.thread is first and "already" in window.status_label.text()
     window.stop_run()
     _wait_idle(qtbot, window)
 
@@ -277,22 +281,22 @@ def test_closing_during_a_run_stops_it_and_keeps_the_picture(qtbot, qs, images):
     w = MainWindow(qs)
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.engine_ready, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: w.runs.engine_ready, timeout=RUN_TIMEOUT_MS)
     w.content_picker.set_path(images[0])
     w.style_picker.set_entries([(images[1], 1.0)])
     _tiny(w, steps=100_000)
     assert w.start_run()
     _wait_step(qtbot, w, 2)
-    thread = w.thread
+    thread = w.runs.thread
     w.close()
     assert thread not in running_threads() and running_threads() == []
-    assert w.last_outcome is not None and w.last_outcome.status == "stopped"
-    assert w.autosaved.is_file()
+    assert _outcome(w) is not None and _outcome(w).status == "stopped"
+    assert w.runs.autosaved.is_file()
     # the choices are remembered for the next start
     again = MainWindow(qs, load_engine=False)
     qtbot.addWidget(again)
     assert again.content_picker.path() == images[0]
-    assert again.current_settings().steps == 100_000
+    assert again.model.settings.steps == 100_000
 
 
 def test_sweep_mode_fills_the_grid_and_exports_it(qtbot, window, tmp_path):
@@ -301,7 +305,7 @@ def test_sweep_mode_fills_the_grid_and_exports_it(qtbot, window, tmp_path):
     assert window.stack.currentWidget() is window.sweep_view
     assert window.start_run()
     _wait_idle(qtbot, window)
-    assert window.last_outcome.status == "done"
+    assert _outcome(window).status == "done"
     assert window.sweep_view.done_count() == 10
     assert window.sweep_view._rows == [
         ("Content reconstruction", [f"content relu{b}_1" for b in range(1, 6)]),
@@ -327,11 +331,11 @@ def test_an_error_in_the_run_shows_a_message_and_keeps_the_picture(qtbot, window
     _wait_idle(qtbot, window)
     text = window.message_bar.text()
     assert text.startswith("Sorry, something went wrong") and "log" in text
-    assert window.result is not None  # the last good picture stays
+    assert window.model.picture.image is not None  # the last good picture stays
     monkeypatch.setattr(optimize, "run", real_run)
     assert window.start_run()  # the window is still usable
     _wait_idle(qtbot, window)
-    assert window.last_outcome.status == "done"
+    assert _outcome(window).status == "done"
 
 
 def test_out_of_memory_reads_as_one_sentence_with_a_way_forward(qtbot, window, monkeypatch):
@@ -358,7 +362,7 @@ def test_out_of_memory_reads_as_one_sentence_with_a_way_forward(qtbot, window, m
     _wait_idle(qtbot, window)
     text = window.message_bar.text()
     assert "ran out of memory" in text and "lower the size" in text
-    assert window.result is not None and window.run_button.isEnabled()
+    assert window.model.picture.image is not None and window.run_button.isEnabled()
 
 
 def test_missing_images_and_bad_settings_are_one_sentence(window):
@@ -384,14 +388,14 @@ def test_damaged_preferences_fall_back_to_defaults(qtbot, tmp_path):
     qs.sync()
     w = MainWindow(qs, load_engine=False)
     qtbot.addWidget(w)
-    assert w.current_settings().size == RunSettings().size
+    assert w.model.settings.size == RunSettings().size
     assert w.content_picker.path() is None and w.style_picker.paths() == []
     qs2 = QSettings(str(tmp_path / "bad2.ini"), QSettings.Format.IniFormat)
     qs2.setValue("run/settings", json.dumps({"size": 99999999, "steps": 12, "pool": "max"}))
     qs2.setValue("run/content", "")
     w2 = MainWindow(qs2, load_engine=False)
     qtbot.addWidget(w2)
-    s = w2.current_settings()
+    s = w2.model.settings
     assert s.steps == 12 and s.pool == "max" and s.size == RunSettings().size
 
 
@@ -431,16 +435,14 @@ def test_export_formats_and_overwrite_asks(qtbot, window, tmp_path, monkeypatch)
 
 
 def test_export_before_any_run_says_so(window):
-    window.result = None
     assert window.export() is None
     assert "nothing to export" in window.message_bar.text()
 
 
 def test_timelapse_export(qtbot, window, tmp_path):
     _tiny(window, steps=12)
-    window.thread_preview_interval = 0
     assert window.start_run()
-    window.thread.preview_interval = 0.0  # every step, so the animation has frames
+    window.runs.thread.preview_interval = 0.0  # every step, so the animation has frames
     _wait_idle(qtbot, window)
     path = window.export_timelapse(str(tmp_path / "evolving.gif"))
     with Image.open(path) as img:
@@ -453,9 +455,9 @@ def test_settings_travel_inside_an_exported_picture(qtbot, window, tmp_path):
     _wait_idle(qtbot, window)
     path = window.export(str(tmp_path / "made.png"))
     _tiny(window, steps=9, seed=1, tv_weight=0.0)
-    window.settings_panel.knobs["device"].put("cpu")
+    window.model.update_settings(device="cpu")
     assert window.load_settings_from(str(path))
-    s = window.current_settings()
+    s = window.model.settings
     assert (s.steps, s.seed, s.tv_weight) == (3, 77, 0.5)
     assert s.device == "cpu"  # the computer's knobs stay this computer's
     hostile = tmp_path / "hostile.png"
@@ -467,8 +469,8 @@ def test_settings_travel_inside_an_exported_picture(qtbot, window, tmp_path):
         metadata={"settings": {"steps": "rm -rf /", "size": 1e300, "mode": "sweep", "x": {}}},
     )
     assert window.load_settings_from(str(hostile))
-    s = window.current_settings()
-    assert s.mode == "sweep" and s.steps == 3 and s.size == 32
+    s = window.model.settings
+    assert s.mode == "transfer" and s.steps == 3 and s.size == 32  # the mode is the window's
     assert "except" in window.message_bar.text()
     plain = tmp_path / "plain.png"
     Image.new("RGB", (4, 4)).save(plain)
@@ -481,23 +483,24 @@ def test_preset_changes_the_knobs(window):
     assert panel.select("Fast preview") or panel.select(panel.presets()[0].name)
     panel.apply_selected()
     assert "Preset applied" in window.status_label.text()
-    assert window.current_settings().weights == "random"  # machine knobs are kept
+    assert window.model.settings.weights == "random"  # machine knobs are kept
 
 
 # ---------------------------------------------------------------------- planner, snapshots
 def test_the_estimate_follows_the_settings(qtbot, window):
-    qtbot.waitUntil(lambda: window.calibrations.get("cpu") is not None, timeout=60_000)
+    estimator = window.estimator
+    qtbot.waitUntil(lambda: estimator.calibrations.get("cpu") is not None, timeout=60_000)
     qtbot.waitUntil(lambda: "per iteration" in window.estimate_label.text(), timeout=10_000)
-    small = window.estimate
+    small = estimator.estimate
     _tiny(window, steps=6, size=512)
-    big = window.estimate
+    big = estimator.estimate
     assert big.seconds_per_iter > 10 * small.seconds_per_iter
     assert big.peak_bytes > small.peak_bytes
     assert "peak memory about" in window.estimate_label.text()
     # The content picture's own shape, not a square: what the engine will really optimize.
     h, w = window.content_picker.image_array().shape[:2]
-    s = window.current_settings()
-    cal = window.calibrations["cpu"]
+    s = window.model.settings
+    cal = estimator.calibrations["cpu"]
     assert h != w
     wide = planner.estimate(s, "cpu", cal, min(h, w) / max(h, w))
     square = planner.estimate(s, "cpu", cal)
@@ -531,23 +534,21 @@ def test_out_of_memory_offers_a_smaller_size(qtbot, window, monkeypatch, error, 
     assert bar.text().startswith(says) and "out of memory" in bar.text()
     assert bar.action_button.text() == "Retry at 768 px"
     bar.action_button.click()
-    assert window.current_settings().size == 768
+    assert window.model.settings.size == 768
     _wait_idle(qtbot, window)
-    assert window.last_outcome.status == "done"
+    assert _outcome(window).status == "done"
 
 
 def test_a_device_that_stops_working_offers_the_cpu(qtbot, window, monkeypatch):
     from nst_desktop.core.model import VGGFeatures
 
-    _tiny(window, steps=6)
-    window.settings_panel.knobs["device"].put("auto")
-    window._knobs_changed()
+    _tiny(window, steps=6, device="auto")
     real_forward = VGGFeatures.forward
     calls = []
 
     def forward(self, image):  # the targets' passes, two evaluations, then the GPU is gone
         calls.append(1)
-        if len(calls) > 4 and window.current_settings().device != "cpu":
+        if len(calls) > 4 and window.model.settings.device != "cpu":
             raise RuntimeError("CUDA error: unspecified launch failure")
         return real_forward(self, image)
 
@@ -556,12 +557,12 @@ def test_a_device_that_stops_working_offers_the_cpu(qtbot, window, monkeypatch):
     _wait_idle(qtbot, window)
     bar = window.message_bar
     assert bar.text().startswith("The device stopped working (CUDA error: unspecified launch")
-    assert window.result is not None  # the picture so far stays
+    assert window.model.picture.image is not None  # the picture so far stays
     assert bar.action_button.text() == "Run again on the CPU"
     bar.action_button.click()
-    assert window.current_settings().device == "cpu"
+    assert window.model.settings.device == "cpu"
     _wait_idle(qtbot, window)
-    assert window.last_outcome.status == "done" and window.last_outcome.steps == 6
+    assert _outcome(window).status == "done" and _outcome(window).iterations == 6
 
 
 def test_a_device_gone_before_the_run_starts_offers_the_cpu(qtbot, window, monkeypatch):
@@ -576,8 +577,7 @@ def test_a_device_gone_before_the_run_starts_offers_the_cpu(qtbot, window, monke
         yield from real_run(settings, *args, **kwargs)
 
     monkeypatch.setattr(optimize, "run", gone)
-    window.settings_panel.knobs["device"].put("auto")
-    window._knobs_changed()
+    window.model.update_settings(device="auto")
     assert window.start_run()
     _wait_idle(qtbot, window)
     bar = window.message_bar
@@ -585,31 +585,31 @@ def test_a_device_gone_before_the_run_starts_offers_the_cpu(qtbot, window, monke
         "The device stopped working (CUDA error: an illegal memory access was encountered) "
         "before the run began; choose the CPU as the device and start again."
     )
-    assert not window.last_outcome.unexpected
+    assert not _outcome(window).unexpected
     assert window.progress_label.text() == "did not start"
     bar.action_button.click()
     _wait_idle(qtbot, window)
-    assert window.last_outcome.status == "done"
+    assert _outcome(window).status == "done"
 
 
 def test_time_left_weighs_each_scale_by_its_size(qtbot, window, monkeypatch):
     """The progress line's time left comes from the run's own stages (48 px after 34 px),
     at the pace measured from the first evaluation (weights and targets are not the pace)."""
-    import nst_desktop.gui.main_window as main_window
+    import nst_desktop.gui.progress as progress
 
     seen = []
-    real = main_window.remaining_seconds
+    real = progress.remaining_seconds
 
     def spy(stages, step, elapsed, since):
         seen.append(([s.size for s in stages], step))
         assert since[0] == 1  # the pace counts from the first evaluation, not the targets
         return real(stages, step, elapsed, since=since)
 
-    monkeypatch.setattr(main_window, "remaining_seconds", spy)
+    monkeypatch.setattr(progress, "remaining_seconds", spy)
     _tiny(window, steps=4, size=48, scales=2, coarse_steps=3)
     assert window.start_run()
     _wait_idle(qtbot, window)
-    assert window.last_outcome.status == "done"
+    assert _outcome(window).status == "done"
     assert {tuple(sizes) for sizes, _ in seen} == {(34, 48)}
     assert [step for _, step in seen] == list(range(1, 8))
 
@@ -617,7 +617,7 @@ def test_time_left_weighs_each_scale_by_its_size(qtbot, window, monkeypatch):
 def test_snapshots_every_n_iterations(qtbot, window):
     _tiny(window, steps=6, save_every=2)
     assert window.start_run()
-    folder = window.thread.snapshot_dir
+    folder = window.runs.thread.snapshots.folder
     _wait_idle(qtbot, window)
     names = sorted(p.name for p in folder.iterdir())
     assert names == ["step_00002.png", "step_00004.png", "step_00006.png"]
@@ -625,8 +625,7 @@ def test_snapshots_every_n_iterations(qtbot, window):
 
 
 def test_a_device_that_is_not_there_is_one_sentence(qtbot, window):
-    window.settings_panel.knobs["device"].put("cuda:7")
-    window._knobs_changed()
+    window.model.update_settings(device="cuda:7")
     assert window.start_run()  # the device is resolved in the worker, where torch lives
     _wait_idle(qtbot, window)
     text = window.message_bar.text()

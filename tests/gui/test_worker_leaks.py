@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QCoreApplication, QEventLoop
 
+from nst_desktop.core.session import SnapshotTarget
 from nst_desktop.core.settings import RunSettings
 from nst_desktop.gui.worker import RunJob, RunThread, WeightsCache
 
@@ -73,7 +74,7 @@ def test_repeated_runs_leak_no_threads_or_files(qtbot, tmp_path):
             RunJob(settings, str(tmp_path / "c.png"), [str(tmp_path / "s.png")]), cache
         )
         thread.preview_interval = 0.0  # a preview every evaluation: the heaviest GUI traffic
-        thread.snapshot_dir = tmp_path / "snaps"
+        thread.snapshots = SnapshotTarget(tmp_path / "snaps", "step")
         frames = []
         thread.preview.connect(lambda img, step, stage: frames.append(step))
         loop = QEventLoop()

@@ -1,0 +1,137 @@
+"""The right side's upper part: what the picture is, the picture (or the sweep grid), and the
+loss plot of that same picture; all of it drawn from the window model's picture."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nst_desktop.core.settings import Mode
+from nst_desktop.gui.loss_plot import LossPlot
+from nst_desktop.gui.model import WindowModel
+from nst_desktop.gui.picture import Picture, PictureKind
+from nst_desktop.gui.preview import PLACEHOLDER, PreviewView
+from nst_desktop.gui.sweep_view import SweepView
+
+
+class PictureArea(QWidget):
+    def __init__(self, model: WindowModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.caption = QLabel()
+        self.caption.setObjectName("pictureCaption")
+        self.caption.setToolTip("What the picture below is, and which run made it.")
+        self.preview = PreviewView()
+        self.preview.setObjectName("preview")
+        self.sweep_view = SweepView()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.preview)
+        self.stack.addWidget(self.sweep_view)
+
+        self.fit_button = QToolButton(text="Fit")
+        self.fit_button.setToolTip("Show the whole picture (Ctrl+0).")
+        self.fit_button.clicked.connect(self.preview.fit)
+        self.actual_button = QToolButton(text="100%")
+        self.actual_button.setToolTip("One picture pixel per screen pixel (Ctrl+1).")
+        self.actual_button.clicked.connect(self.preview.actual_size)
+        self.compare_button = QToolButton(text="Before / after")
+        self.compare_button.setCheckable(True)
+        self.compare_button.setToolTip(
+            "Compare with the content photo: drag the line across the picture (Ctrl+B)."
+        )
+        self.compare_button.toggled.connect(self.preview.set_compare)
+        self.zoom_label = QLabel()
+        self.zoom_label.setMinimumWidth(60)
+        self.preview.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        view_row = QHBoxLayout()
+        for w in (self.fit_button, self.actual_button, self.compare_button):
+            view_row.addWidget(w)
+        view_row.addSpacing(12)
+        view_row.addWidget(self.caption, 1)
+        view_row.addWidget(self.zoom_label)
+
+        self.loss_plot = LossPlot()
+        self.loss_plot.setMinimumHeight(130)
+        self.loss_plot.setMaximumHeight(190)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(view_row)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.loss_plot)
+
+        model.pictureChanged.connect(self.show_picture)
+        model.frameChanged.connect(self._frame)
+        model.cellChanged.connect(self.sweep_view.set_cell)
+        model.activeCellChanged.connect(self.sweep_view.set_active)
+        model.plotPoint.connect(self.loss_plot.add)
+        model.plotMarker.connect(self.loss_plot.set_marker)
+        model.contentChanged.connect(lambda _c: self._update_compare())
+        self._shown: tuple[Any, ...] | None = None
+        self.show_picture(model.picture)
+
+    def _as_grid(self, picture: Picture) -> bool:
+        """A sweep's picture is its grid; before any run, sweep mode shows the empty grid."""
+        if picture.kind in (PictureKind.EMPTY, PictureKind.PHOTO):
+            return self.model.settings.mode == Mode.SWEEP
+        return picture.sweep
+
+    def show_picture(self, picture: Picture) -> None:
+        """Draw ``picture``: a new one from scratch (with its own plot), or a new caption."""
+        identity = (*_identity(picture), self._as_grid(picture))
+        same = identity == self._shown
+        self._shown = identity
+        self.caption.setText(picture.caption)
+        self._update_compare()
+        if same:
+            return
+        if self._as_grid(picture):
+            self.stack.setCurrentWidget(self.sweep_view)
+            self.sweep_view.reset([(t, list(c)) for t, c in picture.rows])
+            for i, cell in enumerate(picture.cells):
+                if cell is not None:
+                    self.sweep_view.set_cell(i, cell)
+        else:
+            self.stack.setCurrentWidget(self.preview)
+            if picture.image is not None:
+                self.preview.set_image(picture.image)
+            else:
+                self.preview.clear(_placeholder(picture))
+        self.loss_plot.reset()
+        for step, total, terms in picture.curve.points:
+            self.loss_plot.add(step, total, terms)
+        for step, label in picture.curve.markers:
+            self.loss_plot.set_marker(step, label)
+
+    def _frame(self, image: Any) -> None:
+        self.preview.set_image(image)
+
+    def _update_compare(self) -> None:
+        """Before/after only for a transfer of the photo chosen now; never across inputs."""
+        picture = self.model.picture
+        content = self.model.content
+        allowed = picture.comparable and content is not None and not picture.sweep
+        self.compare_button.setEnabled(allowed)
+        if not allowed and self.compare_button.isChecked():
+            self.compare_button.setChecked(False)
+        self.preview.set_before(content.array if allowed and content is not None else None)
+
+
+def _identity(picture: Picture) -> tuple[Any, ...]:
+    """What makes two pictures the same one on screen (a caption change is not a new one)."""
+    return (picture.kind, picture.run, picture.name, id(picture.image), picture.sweep)
+
+
+def _placeholder(picture: Picture) -> str:
+    if picture.kind == PictureKind.LIVE:
+        return f"Run {picture.run} is starting…"
+    if picture.kind == PictureKind.RESULT:
+        return f"Run {picture.run} made no picture."
+    return PLACEHOLDER

@@ -1,0 +1,87 @@
+"""The progress line of a run: steps, pace and time left while it runs; how it ended after.
+
+The time left is measured as the CLI measures it (``core.stages.remaining_seconds``): from the
+first evaluation (loading and targets are not the pace), each scale weighed by its size. It is
+shown only while the run is running: paused or stopping, there is no time left to count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nst_desktop.core.failures import RunStatus
+from nst_desktop.core.stages import Stage, remaining_seconds
+
+
+@dataclass(frozen=True)
+class ProgressLine:
+    text: str = ""
+    value: int = 0
+    maximum: int = 1  # 0: busy, no step known yet
+
+
+STARTING = ProgressLine("starting…", 0, 0)
+
+
+def clock(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def size_text(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+
+
+class LiveProgress:
+    """The latest evaluation of a run, and the pace measured since the first."""
+
+    def __init__(self, stages: Sequence[Stage]) -> None:
+        self.stages = list(stages)
+        self.last = None  # worker.Progress
+        self.first: tuple[int, float] | None = None
+
+    def add(self, p) -> bool:  # p: worker.Progress
+        """Record an evaluation; False for a stage's closing record (it repeats its step)."""
+        previous, self.last = self.last, p
+        if previous is not None and p.step <= previous.step:
+            return False
+        if self.first is None and p.elapsed > 0 and p.step > 0:
+            self.first = (p.step, p.elapsed)
+        return True
+
+    def line(self, *, paused: bool = False, stopping: bool = False) -> ProgressLine:
+        p = self.last
+        if p is None:
+            return STARTING
+        text = f"{p.step} / {p.total}"
+        if paused:
+            text = f"Paused · {text}"
+        elif stopping:
+            text = f"Stopping · {text}"
+        else:
+            rate = p.step / p.elapsed if p.elapsed > 0 else 0.0
+            if rate > 0 and self.first is not None:
+                eta = remaining_seconds(self.stages, p.step, p.elapsed, since=self.first)
+                text += f" · {rate:.1f} it/s · {clock(eta)} left"
+        if p.stage_label:
+            text = f"{p.stage_label} · {text}"
+        return ProgressLine(text, p.step, max(1, p.total))
+
+
+def ended_line(status: RunStatus, steps: int, took: float) -> ProgressLine:
+    """The progress line of an ended run."""
+    if steps <= 0:
+        return ProgressLine("did not start", 0, 1)
+    if status == RunStatus.DONE:
+        text = f"{steps} iterations in {clock(took)}"
+    elif status == RunStatus.STOPPED:
+        text = f"stopped at iteration {steps} after {clock(took)}"
+    else:
+        text = f"ended at iteration {steps}"
+    return ProgressLine(text, steps, steps)

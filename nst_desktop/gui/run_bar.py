@@ -1,0 +1,82 @@
+"""The run controls under the picture: Run, Pause, Stop, the progress line, Export, and the
+estimate line; enabled and worded from the window model's run state, progress and picture."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nst_desktop.gui.model import EstimateLine, RunState, WindowModel
+from nst_desktop.gui.progress import ProgressLine
+
+
+class RunBar(QWidget):
+    def __init__(self, model: WindowModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.run_button = QPushButton("Run")
+        self.run_button.setObjectName("runButton")
+        self.run_button.setToolTip("Start (Ctrl+Return).")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Hold the run; Resume goes on from the same step (Ctrl+P).")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("End the run and keep the current picture (Esc).")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip(
+            "Save the picture as PNG, JPEG, WebP or TIFF; it remembers its settings (Ctrl+S)."
+        )
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.progress_label = QLabel("")
+        self.progress_label.setObjectName("progressLabel")
+        self.progress_label.setMinimumWidth(260)
+        self.estimate_label = QLabel("")
+        self.estimate_label.setObjectName("estimateLabel")
+        self.estimate_label.setToolTip(
+            "Estimated before the run from the size, the layers and a short speed test of this "
+            "device; during a run the progress line shows the real rate and time left."
+        )
+        controls = QHBoxLayout()
+        for b in (self.run_button, self.pause_button, self.stop_button):
+            controls.addWidget(b)
+        controls.addWidget(self.progress_bar, 1)
+        controls.addWidget(self.progress_label)
+        controls.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.estimate_label)
+
+        model.runStateChanged.connect(self.show_state)
+        model.progressChanged.connect(self.show_progress)
+        model.estimateChanged.connect(self.show_estimate)
+        model.exportableChanged.connect(self.export_button.setEnabled)
+        self.show_state(model.run_state)
+        self.show_progress(model.progress)
+        self.show_estimate(model.estimate)
+        self.export_button.setEnabled(model.exportable)
+
+    def show_state(self, state: RunState) -> None:
+        busy = state != RunState.IDLE
+        controllable = state in (RunState.RUNNING, RunState.PAUSED)
+        self.run_button.setEnabled(not busy)
+        self.pause_button.setEnabled(controllable)
+        self.pause_button.setText("Resume" if state == RunState.PAUSED else "Pause")
+        self.stop_button.setEnabled(controllable)
+
+    def show_progress(self, line: ProgressLine) -> None:
+        self.progress_bar.setRange(0, line.maximum)
+        self.progress_bar.setValue(line.value)
+        self.progress_label.setText(line.text)
+
+    def show_estimate(self, line: EstimateLine) -> None:
+        self.estimate_label.setText(line.text)
+        self.estimate_label.setStyleSheet("color: #a05a00;" if line.warn else "")
