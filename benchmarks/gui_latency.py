@@ -53,15 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(QSettings(str(Path(tmp) / "prefs.ini"), QSettings.Format.IniFormat))
     window.resize(1280, 820)
     window.show()
-    while not window.engine_ready:
+    while not window.runs.engine_ready:
         app.processEvents()
         time.sleep(0.01)
-    panel = window.settings_panel
-    panel.knobs["weights"].put("random")
-    panel.knobs["size"].put(args.size)
-    panel.knobs["steps"].put(100_000)
-    panel.knobs["optimizer"].put(args.optimizer)
-    window._knobs_changed()
+    window.model.update_settings(
+        weights="random", size=args.size, steps=100_000, optimizer=args.optimizer
+    )
 
     clock = QElapsedTimer()
     late: dict[str, list[float]] = {"idle": [], "run": []}
@@ -90,17 +87,18 @@ def main(argv: list[str] | None = None) -> int:
     if not window.start_run():
         print("could not start:", window.message_bar.text(), file=sys.stderr)
         return 1
-    spin(120, until=lambda: window._last_progress is not None)  # targets computed
+    live = window.model.runs.live
+    spin(120, until=lambda: live.last is not None)  # targets computed
     phase[0] = "run"
     last[0] = 0.0
-    frames0, step0 = window.preview.frames_shown, window._last_progress.step
+    frames0, step0 = window.preview.frames_shown, live.last.step
     started = time.monotonic()
     spin(args.seconds)
     elapsed = time.monotonic() - started
     frames = window.preview.frames_shown - frames0
-    steps = window._last_progress.step - step0
+    steps = live.last.step - step0
     window.stop_run()
-    spin(60, until=lambda: window.state == "idle")
+    spin(60, until=lambda: window.model.run_state == "idle")
     timer.stop()
     window.close()
     result = {

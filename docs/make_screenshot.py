@@ -42,22 +42,19 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.005)
 
-    spin(lambda: window.engine_ready)
+    spin(lambda: window.runs.engine_ready)
     samples = resources_dir() / "samples"
     window.content_picker.set_path(samples / "content_landscape.png")
     window.style_picker.set_entries([(str(samples / "style_swirls.png"), 1.0)])
-    panel = window.settings_panel
     if not torchvision_weights_available():
-        panel.knobs["weights"].put("random")
-    panel.knobs["size"].put(args.size)
-    panel.knobs["steps"].put(300)
-    panel.knobs["init"].put("content")
-    window._knobs_changed()
+        window.model.update_settings(weights="random")
+    window.model.update_settings(size=args.size, steps=300, init="content")
     # The planner's probe must not share the CPU with the run, or the estimate reads high.
-    spin(lambda: window.calibrations.get("cpu") is not None, limit=120)
-    window.update_estimate()
+    spin(lambda: window.estimator.calibrations.get("cpu") is not None, limit=120)
+    window.estimator.update()
     window.start_run()
-    spin(lambda: window._last_progress is not None and window._last_progress.step >= args.step)
+    live = window.model.runs.live
+    spin(lambda: live.last is not None and live.last.step >= args.step)
     for _ in range(20):  # let the last preview paint
         app.processEvents()
         time.sleep(0.01)
@@ -67,7 +64,7 @@ def main() -> int:
         shot = window.grab()
     shot.save(str(args.out))
     window.stop_run()
-    spin(lambda: window.state == "idle")
+    spin(lambda: window.model.run_state == "idle")
     window.close()
     print(f"wrote {args.out} ({shot.width()} x {shot.height()})")
     return 0

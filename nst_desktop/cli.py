@@ -36,10 +36,10 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 #: Settings that the subcommand, not an option, decides.
 _NOT_OPTIONS = {"mode"}
 _COMMANDS = {
-    "transfer": "Stylize CONTENT with one or more STYLE images.",
-    "content-rep": "Reconstruct IMAGE from white noise through one layer's activations.",
-    "style-rep": "Synthesize IMAGE's texture from white noise (Gram matrices of chosen layers).",
-    "sweep": "Both studies as labelled grids: content at relu1_1..relu5_1, style cumulatively.",
+    Mode.TRANSFER: "Stylize CONTENT with one or more STYLE images.",
+    Mode.CONTENT_REP: "Reconstruct IMAGE from white noise through one layer's activations.",
+    Mode.STYLE_REP: "Synthesize IMAGE's texture from white noise (Gram matrices of chosen layers).",
+    Mode.SWEEP: "Both studies as labelled grids: content at relu1_1..relu5_1, style cumulatively.",
 }
 
 
@@ -141,34 +141,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nst-desktop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_text in _COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        if name == "transfer":
+        p = sub.add_parser(str(name), help=help_text, description=help_text)
+        if name == Mode.TRANSFER:
             p.add_argument("content", type=Path, metavar="CONTENT")
             p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
-        elif name == "sweep":
+        elif name == Mode.SWEEP:
             p.add_argument("content", type=Path, metavar="CONTENT")
             p.add_argument("styles", type=Path, nargs=1, metavar="STYLE")
         else:
             p.add_argument("image", type=Path, metavar="IMAGE")
         out_help = "output image (.png .jpg .webp .tif)"
-        if name == "sweep":
+        if name == Mode.SWEEP:
             out_help += "; also writes NAME-content and NAME-style grids beside it"
         p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help=out_help)
-        if name != "sweep":
+        if name != Mode.SWEEP:
             p.add_argument(
                 "--timelapse",
                 type=Path,
                 metavar="FILE.gif|webp",
                 help="also write the run as an animated GIF or WebP (about 100 frames)",
             )
-        if name == "content-rep":
+        if name == Mode.CONTENT_REP:
             p.add_argument(
                 "--layer",
                 type=str,
                 metavar="NAME",
                 help="the layer to reconstruct from (same as --content-layer NAME)",
             )
-        if name == "style-rep":
+        if name == Mode.STYLE_REP:
             p.add_argument(
                 "--layers",
                 type=_layer_spec,

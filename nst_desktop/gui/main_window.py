@@ -31,9 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop import __version__
-from nst_desktop.core.images import read_metadata
 from nst_desktop.core.paths import resources_dir
-from nst_desktop.core.settings import MODES, Mode, RunSettings, SettingsError
+from nst_desktop.core.settings import MODES, Mode, RunSettings
 from nst_desktop.gui import window_state
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
@@ -337,32 +336,7 @@ class MainWindow(QMainWindow):
             self.load_settings_from(path)
 
     def load_settings_from(self, path: str) -> bool:
-        """Apply what a picture may set (core.session.settings_from_picture) over the current
-        settings; its blend weights too, when it had as many styles as are chosen now."""
-        from nst_desktop.core.session import settings_from_picture
-
-        name = Path(path).name
-        meta = read_metadata(path)
-        data = meta.get("settings") if meta else None
-        if not isinstance(data, dict):
-            self.model.show_message(f"{name} carries no NST Desktop settings.")
-            return False
-        try:
-            settings, warnings = settings_from_picture(data, self.model.settings)
-        except SettingsError as exc:
-            self.model.show_message(f"The settings in {name} cannot be used: {exc}")
-            return False
-        self.model.set_blend(settings.style_blend)
-        self.model.set_settings(settings)
-        if warnings:
-            self.model.show_message(
-                f"Loaded the settings of {name}, except: " + "; ".join(warnings[:5]),
-                "warning",
-                clears={Clear.RUN_STARTS, Clear.SETTINGS_CHANGED},
-            )
-        else:
-            self.model.set_status(f"Loaded the settings of {name}.")
-        return True
+        return self.model.load_picture_settings(path)
 
     def about(self) -> None:
         torch_version = "not loaded yet"

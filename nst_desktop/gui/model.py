@@ -216,6 +216,35 @@ class WindowModel(QObject):
         self.set_styles([(p, w) for (p, _), w in zip(self._styles, blend, strict=True)])
         return True
 
+    def load_picture_settings(self, path: str) -> bool:
+        """Apply what a picture may set (core.session.settings_from_picture) over the current
+        settings; its blend weights too, when it had as many styles as are chosen now."""
+        from nst_desktop.core.images import read_metadata
+        from nst_desktop.core.session import settings_from_picture
+
+        name = Path(path).name
+        meta = read_metadata(path)
+        data = meta.get("settings") if meta else None
+        if not isinstance(data, dict):
+            self.show_message(f"{name} carries no NST Desktop settings.")
+            return False
+        try:
+            settings, warnings = settings_from_picture(data, self._settings)
+        except SettingsError as exc:
+            self.show_message(f"The settings in {name} cannot be used: {exc}")
+            return False
+        self.set_blend(settings.style_blend)
+        self.set_settings(settings)
+        if warnings:
+            self.show_message(
+                f"Loaded the settings of {name}, except: " + "; ".join(warnings[:5]),
+                "warning",
+                clears={Clear.RUN_STARTS, Clear.SETTINGS_CHANGED},
+            )
+        else:
+            self.set_status(f"Loaded the settings of {name}.")
+        return True
+
     def source(self) -> Source:
         """The mode and inputs a run started now would be made from."""
         return Source(Mode(self._settings.mode), self.content_path, tuple(self.style_paths))
