@@ -131,6 +131,7 @@ def _parse_floats(text: str) -> list[float]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser; each subcommand sets ``handler``, the function ``main`` calls with the args."""
     parser = _Parser(
         prog="nst-desktop",
         description="Neural Style Transfer (Gatys et al.) on VGG19. Without a command, opens the "
@@ -140,44 +141,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nst-desktop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, help_text in _COMMANDS.items():
-        p = sub.add_parser(str(name), help=help_text, description=help_text)
-        if name == Mode.TRANSFER:
-            p.add_argument("content", type=Path, metavar="CONTENT")
-            p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
-        elif name == Mode.SWEEP:
-            p.add_argument("content", type=Path, metavar="CONTENT")
-            p.add_argument("styles", type=Path, nargs=1, metavar="STYLE")
-        else:
-            p.add_argument("image", type=Path, metavar="IMAGE")
-        out_help = "output image (.png .jpg .webp .tif)"
-        if name == Mode.SWEEP:
-            out_help += "; also writes NAME-content and NAME-style grids beside it"
-        p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help=out_help)
-        if name != Mode.SWEEP:
-            p.add_argument(
-                "--timelapse",
-                type=Path,
-                metavar="FILE.gif|webp",
-                help="also write the run as an animated GIF or WebP (about 100 frames)",
-            )
-        if name == Mode.CONTENT_REP:
-            p.add_argument(
-                "--layer",
-                type=str,
-                metavar="NAME",
-                help="the layer to reconstruct from (same as --content-layer NAME)",
-            )
-        if name == Mode.STYLE_REP:
-            p.add_argument(
-                "--layers",
-                type=_layer_spec,
-                metavar="NAME[:w],...",
-                help="style layers (same as --style-layers)",
-            )
-        p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
-        _add_settings_options(p)
+    for mode, help_text in _COMMANDS.items():
+        _add_run_command(sub, mode, help_text)
     return parser
+
+
+def _add_run_command(sub: Any, mode: Mode, help_text: str) -> None:
+    """A subcommand that makes a picture: its inputs, output, extras and every setting."""
+    p = sub.add_parser(str(mode), help=help_text, description=help_text)
+    p.set_defaults(handler=run_command)
+    if mode == Mode.TRANSFER:
+        p.add_argument("content", type=Path, metavar="CONTENT")
+        p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
+    elif mode == Mode.SWEEP:
+        p.add_argument("content", type=Path, metavar="CONTENT")
+        p.add_argument("styles", type=Path, nargs=1, metavar="STYLE")
+    else:
+        p.add_argument("image", type=Path, metavar="IMAGE")
+    out_help = "output image (.png .jpg .webp .tif)"
+    if mode == Mode.SWEEP:
+        out_help += "; also writes NAME-content and NAME-style grids beside it"
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help=out_help)
+    if mode != Mode.SWEEP:
+        p.add_argument(
+            "--timelapse",
+            type=Path,
+            metavar="FILE.gif|webp",
+            help="also write the run as an animated GIF or WebP (about 100 frames)",
+        )
+    if mode == Mode.CONTENT_REP:
+        p.add_argument(
+            "--layer",
+            type=str,
+            metavar="NAME",
+            help="the layer to reconstruct from (same as --content-layer NAME)",
+        )
+    if mode == Mode.STYLE_REP:
+        p.add_argument(
+            "--layers",
+            type=_layer_spec,
+            metavar="NAME[:w],...",
+            help="style layers (same as --style-layers)",
+        )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    _add_settings_options(p)
 
 
 def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]]:
@@ -500,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             raise UsageError("choose a command: " + ", ".join(_COMMANDS))
         args.log_path = log_path
-        return run_command(args)
+        return args.handler(args)
     except KeyboardInterrupt:
         print("nst-desktop: interrupted.", file=sys.stderr)
         return EXIT_FAIL

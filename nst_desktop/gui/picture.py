@@ -83,13 +83,12 @@ class Picture:
             self.kind in (PictureKind.LIVE, PictureKind.RESULT) and self.source.mode == Mode.SWEEP
         )
 
-    @property
-    def caption(self) -> str:
-        """What the picture is, in a few words above it."""
+    def caption(self, live: str = "live") -> str:
+        """What the picture is, in a few words above it; ``live`` says how a live run is."""
         if self.kind == PictureKind.PHOTO:
             return f"Photo · {self.name}"
         if self.kind == PictureKind.LIVE:
-            return f"Run {self.run} · live · {self.source.mode.label}"
+            return f"Run {self.run} · {live} · {self.source.mode.label}"
         if self.kind == PictureKind.RESULT:
             ended = _ENDED.get(self.status, "ended") if self.status else "ended"
             if self.stale:

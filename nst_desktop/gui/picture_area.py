@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from nst_desktop.core.settings import Mode
 from nst_desktop.gui.loss_plot import LossPlot
-from nst_desktop.gui.model import WindowModel
+from nst_desktop.gui.model import RunState, WindowModel
 from nst_desktop.gui.picture import Picture, PictureKind
 from nst_desktop.gui.preview import PLACEHOLDER, PreviewView
 from nst_desktop.gui.sweep_view import SweepView
@@ -74,6 +74,7 @@ class PictureArea(QWidget):
         model.plotPoint.connect(self.loss_plot.add)
         model.plotMarker.connect(self.loss_plot.set_marker)
         model.contentChanged.connect(lambda _c: self._update_compare())
+        model.runStateChanged.connect(lambda _s: self._update_caption())
         self._shown: tuple[Any, ...] | None = None
         self.show_picture(model.picture)
 
@@ -88,7 +89,7 @@ class PictureArea(QWidget):
         identity = (*_identity(picture), self._as_grid(picture))
         same = identity == self._shown
         self._shown = identity
-        self.caption.setText(picture.caption)
+        self._update_caption()
         self._update_compare()
         if same:
             return
@@ -109,6 +110,10 @@ class PictureArea(QWidget):
             self.loss_plot.add(step, total, terms)
         for step, label in picture.curve.markers:
             self.loss_plot.set_marker(step, label)
+
+    def _update_caption(self) -> None:
+        live = {RunState.PAUSED: "paused", RunState.STOPPING: "stopping"}
+        self.caption.setText(self.model.picture.caption(live.get(self.model.run_state, "live")))
 
     def _frame(self, image: Any) -> None:
         self.preview.set_image(image)

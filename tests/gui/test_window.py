@@ -631,3 +631,22 @@ def test_a_device_that_is_not_there_is_one_sentence(qtbot, window):
     text = window.message_bar.text()
     assert text.startswith("There is no CUDA device cuda:7 here; choose one of:")
     assert window.run_button.isEnabled() and running_threads() == []
+
+
+def test_a_pictures_settings_follow_the_same_rule_as_the_command_line(window, tmp_path):
+    """core.session.settings_from_picture: the window's mode, this computer's device, threads
+    and weights, and never a file the picture names; blend weights when the styles match."""
+    from nst_desktop.core.images import save_image
+
+    picture = tmp_path / "sent.png"
+    Image.new("RGB", (8, 8)).save(tmp_path / "b.png")
+    window.style_picker.add_path(str(tmp_path / "b.png"))
+    block = {"mode": "style-rep", "weights": "/somewhere/evil.pth", "device": "cuda:3",
+             "threads": 99, "init": "/etc/passwd", "seed": 12, "style_blend": [1, 3]}  # fmt: skip
+    save_image(np.zeros((8, 8, 3), np.uint8), picture, metadata={"settings": block})
+    assert window.load_settings_from(str(picture))
+    s = window.model.settings
+    assert (s.mode, s.weights, s.device, s.threads) == ("transfer", "random", "auto", 0)
+    assert s.init == "noise" and s.seed == 12
+    assert [w for _, w in window.style_picker.entries()] == [1.0, 3.0]
+    assert "passwd" in window.message_bar.text() and "not used" in window.message_bar.text()
