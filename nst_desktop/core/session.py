@@ -26,7 +26,7 @@ import numpy as np
 from .. import __version__
 from .failures import COMPUTATION, Failure, RunStatus
 from .images import ImageError
-from .settings import INIT_CHOICES, MACHINE_KNOBS, Mode, RunSettings, SettingsError
+from .settings import INIT_CHOICES, MACHINE_KNOBS, MODES, Mode, RunSettings, SettingsError
 from .stages import Stage, plan, sweep_rows
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def settings_from_picture(
             f"its start picture ({Path(init).name[:60]}) was not used: a picture may not point "
             "at files on this computer; choose a start picture yourself"
         )
-    elif init in ("content", "style") and Mode(base.mode).is_study:
+    elif init in ("content", "style") and base.mode in MODES and Mode(base.mode).is_study:
         del data["init"]  # this mode starts from noise or a file
     settings, found = RunSettings.from_dict(data, base=base, strict=False)
     return settings, warnings + found
@@ -283,7 +283,7 @@ class RunSession:
         on_finished: Sequence[Callable[[RunResult], None]] = (),
         cli: bool = False,
     ) -> None:
-        self.mode = Mode(settings.mode) if settings.mode in tuple(Mode) else Mode.TRANSFER
+        self.mode = Mode(settings.mode) if settings.mode in MODES else Mode.TRANSFER
         self.inputs = inputs.for_mode(self.mode)
         self.settings = dataclasses.replace(settings, style_blend=self._blend(settings))
         self.stages: list[Stage] = plan(self.settings)

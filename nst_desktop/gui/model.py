@@ -69,7 +69,8 @@ class WindowModel(QObject):
     contentChanged = Signal(object)  # DisplayImage | None
     stylesChanged = Signal(list)  # [(path, weight), ...]
     runStateChanged = Signal(object)  # RunState
-    pictureChanged = Signal(object)  # Picture: a new picture, or a new label for it
+    pictureChanged = Signal(object)  # Picture: a new picture on screen
+    pictureRelabelled = Signal(object)  # Picture: the same picture, now "previous" or current
     frameChanged = Signal(object)  # H x W x 3 uint8: the live picture's latest frame
     cellChanged = Signal(int, object)  # a sweep cell's picture
     activeCellChanged = Signal(int)  # the sweep cell being computed (-1: none)
@@ -93,6 +94,7 @@ class WindowModel(QObject):
         self._message: Message | None = None
         self._status = ""
         self._exportable = False
+        self._photo_key: tuple[str | None, bool] = (None, False)
         self._init_for = {False: self._settings.init}  # by "is a study": each family's own
         self.runs = RunLog(self)
 
@@ -286,13 +288,16 @@ class WindowModel(QObject):
         a picture of something else now."""
         p = self._picture
         if p.kind in (PictureKind.EMPTY, PictureKind.PHOTO):
-            shown = self._content
-            self.set_picture(photo(self.content_path, shown.array if shown else None))
-        elif p.kind == PictureKind.RESULT:
+            key = (self.content_path, self._settings.mode == Mode.SWEEP)  # what the area draws
+            if key != self._photo_key:
+                self._photo_key = key
+                shown = self._content
+                self.set_picture(photo(self.content_path, shown.array if shown else None))
+        else:  # a run's picture, live or ended
             stale = p.source.differs(self.source())
             if stale != p.stale:
                 self._picture = p.with_(stale=stale)
-                self.pictureChanged.emit(self._picture)
+                self.pictureRelabelled.emit(self._picture)
 
     def _update_exportable(self) -> None:
         if self._picture.exportable != self._exportable:

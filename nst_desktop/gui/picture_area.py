@@ -68,6 +68,8 @@ class PictureArea(QWidget):
         layout.addWidget(self.loss_plot)
 
         model.pictureChanged.connect(self.show_picture)
+        model.pictureRelabelled.connect(lambda _p: self._update_caption())
+        model.pictureRelabelled.connect(lambda _p: self._update_compare())
         model.frameChanged.connect(self._frame)
         model.cellChanged.connect(self.sweep_view.set_cell)
         model.activeCellChanged.connect(self.sweep_view.set_active)
@@ -75,7 +77,6 @@ class PictureArea(QWidget):
         model.plotMarker.connect(self.loss_plot.set_marker)
         model.contentChanged.connect(lambda _c: self._update_compare())
         model.runStateChanged.connect(lambda _s: self._update_caption())
-        self._shown: tuple[Any, ...] | None = None
         self.show_picture(model.picture)
 
     def _as_grid(self, picture: Picture) -> bool:
@@ -85,14 +86,9 @@ class PictureArea(QWidget):
         return picture.sweep
 
     def show_picture(self, picture: Picture) -> None:
-        """Draw ``picture``: a new one from scratch (with its own plot), or a new caption."""
-        identity = (*_identity(picture), self._as_grid(picture))
-        same = identity == self._shown
-        self._shown = identity
+        """Draw ``picture`` from scratch, with its own plot."""
         self._update_caption()
         self._update_compare()
-        if same:
-            return
         if self._as_grid(picture):
             self.stack.setCurrentWidget(self.sweep_view)
             self.sweep_view.reset([(t, list(c)) for t, c in picture.rows])
@@ -127,11 +123,6 @@ class PictureArea(QWidget):
         if not allowed and self.compare_button.isChecked():
             self.compare_button.setChecked(False)
         self.preview.set_before(content.array if allowed and content is not None else None)
-
-
-def _identity(picture: Picture) -> tuple[Any, ...]:
-    """What makes two pictures the same one on screen (a caption change is not a new one)."""
-    return (picture.kind, picture.run, picture.name, id(picture.image), picture.sweep)
 
 
 def _placeholder(picture: Picture) -> str:
