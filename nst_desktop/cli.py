@@ -29,10 +29,13 @@ from .core.settings import (
     parse_layer_spec,
 )
 from .core.stages import Stage, plan, remaining_seconds
+from .core.text import cap_warnings, one_line
 
 log = logging.getLogger("nst_desktop.cli")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: Longest line the CLI prints (messages name paths and a URL; a flood is cut).
+_LINE_LIMIT = 2000
 #: Settings that the subcommand, not an option, decides.
 _NOT_OPTIONS = {"mode"}
 _COMMANDS = {
@@ -287,7 +290,7 @@ class Progress:
 
     def message(self, text: str) -> None:
         if not self.quiet:
-            self.stream.write(text + "\n")
+            self.stream.write(one_line(text, _LINE_LIMIT) + "\n")
             self.stream.flush()
 
 
@@ -305,8 +308,8 @@ def run_command(args: argparse.Namespace) -> int:
     from .core.session import ImagePolicy, RunInputs, RunSession, SnapshotTarget
 
     settings, warnings = settings_from_args(args)
-    for w in warnings:
-        print(f"nst-desktop: warning: {w}", file=sys.stderr)
+    for w in cap_warnings(warnings):
+        _say(f"warning: {w}")
     _check_outputs(args)
     progress = Progress(args.quiet, plan(settings))
     mode = Mode(args.command)
@@ -382,7 +385,7 @@ def _tell(event: Any, session: Any, progress: Progress) -> None:
     if event.phase == Phase.NOTE:
         progress.message(f"note: {event.text}")
     elif event.phase == Phase.WARNING:
-        print(f"nst-desktop: warning: {event.text}", file=sys.stderr)
+        _say(f"warning: {event.text}")
     elif event.phase == Phase.TARGETS:
         from .core.device import describe
 
@@ -421,7 +424,7 @@ def _conclude(args: argparse.Namespace, session: Any, progress: Progress, interr
         if interrupted or result.status == RunStatus.STOPPED:
             print("nst-desktop: interrupted.", file=sys.stderr)
             return EXIT_FAIL
-        print(f"nst-desktop: {_failure_text(result, args)}", file=sys.stderr)
+        _say(_failure_text(result, args))
         return EXIT_USAGE if result.failure == Failure.INPUT else EXIT_FAIL
     _write_result(args, session, result)
     recorder = session.images.timelapse
@@ -438,7 +441,7 @@ def _conclude(args: argparse.Namespace, session: Any, progress: Progress, interr
             f"nst-desktop: interrupted; saved the current image to {args.output}", file=sys.stderr
         )
         return EXIT_FAIL
-    print(f"nst-desktop: {_failure_text(result, args)} Saved it to {args.output}.", file=sys.stderr)
+    _say(f"{_failure_text(result, args)} Saved it to {args.output}.")
     return EXIT_FAIL
 
 
@@ -464,6 +467,11 @@ def _write_result(args: argparse.Namespace, session: Any, result: Any) -> None:
         save_image(result.image, out, metadata=result.metadata)
     except ImageError as exc:
         raise UsageError(f"{exc} {_rescue(result.image, out, result.metadata)}") from None
+
+
+def _say(text: str) -> None:
+    """One line on stderr; text from files the user did not make is escaped (core.text)."""
+    print(f"nst-desktop: {one_line(text, _LINE_LIMIT)}", file=sys.stderr)
 
 
 def _check_writable(folder: Path) -> None:
@@ -512,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("nst-desktop: interrupted.", file=sys.stderr)
         return EXIT_FAIL
     except UsageError as exc:
-        print(f"nst-desktop: {exc}", file=sys.stderr)
+        _say(str(exc))
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the edge where every error becomes one line
         from .core.failures import Failure
@@ -525,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = f"unexpected error: {text}"
             if log_path is not None:
                 text += f" Details are in {log_path}."
-        print(f"nst-desktop: {text}", file=sys.stderr)
+        _say(text)
         return EXIT_USAGE if report.kind == Failure.INPUT else EXIT_FAIL
 
 

@@ -326,14 +326,18 @@ class RunSession:
 
         from . import optimize
         from .device import describe, resolve_device
-        from .images import load_image
+        from .inputs import load_run_images
 
         if settings.threads > 0:
             torch.set_num_threads(settings.threads)
         self.device = resolve_device(settings.device)
         self._event(Phase.READING, "Reading the images…")
-        content = load_image(self.inputs.content) if self.inputs.content else None
-        styles = [load_image(s.path) for s in self.inputs.styles]
+        images = load_run_images(
+            settings, self.inputs.content, [s.path for s in self.inputs.styles]
+        )  # each no larger than the run needs, all within one memory budget
+        content, styles = images.content, images.styles
+        for note in images.notes:
+            self._event(Phase.NOTE, note)
         self._note_small_pictures(content, styles)
         self._event(Phase.WEIGHTS, "Loading the VGG19 weights…")
         loaded = self.weights(settings.weights, lambda: self.control.stopped)
