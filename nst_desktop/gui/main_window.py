@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([430, 800])
         self.setCentralWidget(self.splitter)
         self.status_label = QLabel()
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # file names are not markup
         self.device_label = QLabel()
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.device_label)

@@ -21,6 +21,7 @@ class MessageBar(QFrame):
         self.setObjectName("messageBar")
         self.label = QLabel()
         self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # file names are not markup
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton()
         self.action_button.hide()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -28,6 +29,7 @@ class PictureArea(QWidget):
         self.model = model
         self.caption = QLabel()
         self.caption.setObjectName("pictureCaption")
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)  # a file name is not markup
         self.caption.setToolTip("What the picture below is, and which run made it.")
         self.preview = PreviewView()
         self.preview.setObjectName("preview")

@@ -650,3 +650,20 @@ def test_a_pictures_settings_follow_the_same_rule_as_the_command_line(window, tm
     assert s.init == "noise" and s.seed == 12
     assert [w for _, w in window.style_picker.entries()] == [1.0, 3.0]
     assert "passwd" in window.message_bar.text() and "not used" in window.message_bar.text()
+
+
+def test_file_names_are_shown_as_text_not_markup(window, tmp_path):
+    """A file name is not HTML: '<img src=...>' in a name must not make a label load a file."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    odd = tmp_path / "<img src='secret.png'>.png"
+    Image.new("RGB", (20, 16), (200, 10, 10)).save(odd)
+    window.content_picker.set_path(str(odd))
+    caption = window.findChild(QLabel, "pictureCaption")
+    assert caption.text() == f"Photo · {odd.name}"
+    (tmp_path / "bad <b>x.png").write_bytes(b"not a picture")
+    window.content_picker.set_path(str(tmp_path / "bad <b>x.png"))
+    assert "bad <b>x.png" in window.message_bar.text()
+    for label in (caption, window.message_bar.label, window.status_label):
+        assert label.textFormat() == Qt.TextFormat.PlainText
