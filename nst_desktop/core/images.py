@@ -216,7 +216,9 @@ def _decode(f: BinaryIO, name: str, max_side: int | None) -> LoadedImage:
         rgb = to_srgb(img, icc)
     if max_side:
         factor = int(max(rgb.size) / (max_side * REDUCE_MARGIN))
-        if factor >= 2:
+        # A sliver is not reduced: its short side would round up to 1 px and change its shape
+        # (and its size in the message that refuses it).
+        if factor >= 2 and min(rgb.size) >= 16 * factor:
             rgb = rgb.reduce(factor)
     return LoadedImage(rgb, name, (in_file[1], in_file[0]) if turned else in_file)
 
