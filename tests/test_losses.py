@@ -213,3 +213,113 @@ def test_objective_gradient_matches_float64_autograd():
     loss = loss + 0.1 * ((dx**2).mean() + (dy**2).mean())
     loss.backward()
     assert _rel(x.grad, x64.grad) < 1e-4  # float32 gradient vs float64: a few ulps per term
+
+
+# ----------------------------------------------------------------- relative normalization
+def _rel_objective(content, styles, blend, cl, sl, alpha, beta, gamma, features=None):
+    return Objective(
+        features or _StubFeatures(),
+        content_image=content,
+        content_layers=cl,
+        style_images=styles,
+        style_blend=blend,
+        style_layers=sl,
+        content_weight=alpha,
+        style_weight=beta,
+        tv_weight=gamma,
+        normalization="relative",
+    )
+
+
+def test_relative_terms_match_the_documented_formulas():
+    """content: mean((Fx-Fc)²)/mean(Fc²); style: Σ(Gx-Gs)²/ΣGs² with the blended Gram target."""
+    torch.manual_seed(10)
+    x, content = torch.rand(1, 3, 16, 12), torch.rand(1, 3, 16, 12)
+    styles = [torch.rand(1, 3, 20, 8), torch.rand(1, 3, 12, 12)]
+    blend = [0.25, 0.75]
+    cl = {"relu2_1": 0.7, "relu3_1": 1.3}
+    sl = {"relu1_1": 0.5, "relu2_1": 2.0, "relu3_1": 1.0}
+    alpha, beta, gamma = 1.5, 40.0, 0.3
+    total, terms = _rel_objective(content, styles, blend, cl, sl, alpha, beta, gamma)(x)
+
+    fx = _stub_layers(x.double())
+    fc = _stub_layers(content.double())
+    fs = [_stub_layers(s.double()) for s in styles]
+    ref_c = sum(w * ref_content(fx[k], fc[k]) / float((fc[k] ** 2).mean()) for k, w in cl.items())
+    ref_s = 0.0
+    for k, w in sl.items():
+        m_x = fx[k].shape[2] * fx[k].shape[3]
+        g_x = ref_gram_unnormalized(fx[k]) / m_x
+        g_s = sum(
+            b * ref_gram_unnormalized(f[k]) / (f[k].shape[2] * f[k].shape[3])
+            for b, f in zip(blend, fs, strict=True)
+        )
+        ref_s += w * float(((g_x - g_s) ** 2).sum() / (g_s**2).sum())
+    assert _rel(terms[0], alpha * ref_c) < REL
+    assert _rel(terms[1], beta * ref_s) < REL
+    assert _rel(terms[2], gamma * ref_tv(x)) < REL  # TV is the same in both normalizations
+    assert _rel(total, alpha * ref_c + beta * ref_s + gamma * ref_tv(x)) < REL
+
+
+class _ScaledStub(nn.Module):
+    """The stub's layers, each multiplied by its own constant (a network with rescaled layers)."""
+
+    def __init__(self, factors: dict[str, float]) -> None:
+        super().__init__()
+        self.factors = factors
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {k: v * self.factors[k] for k, v in _stub_layers(image).items()}
+
+
+def test_relative_terms_ignore_layer_scale_and_paper_terms_do_not():
+    torch.manual_seed(11)
+    x, content, style = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    cl, sl = {"relu3_1": 1.0}, {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0}
+    k = {"relu1_1": 0.1, "relu2_1": 7.0, "relu3_1": 3.0}
+    args = (content, [style], [], cl, sl, 1.0, 10.0, 0.0)
+    _, plain = _rel_objective(*args)(x)
+    _, scaled = _rel_objective(*args, features=_ScaledStub(k))(x)
+    assert _rel(scaled[:2], plain[:2]) < REL
+    # paper: content grows by k², each style layer by k⁴ (so the balance moves)
+    _, paper = _objective(*args)(x)
+    _, paper_scaled = Objective(
+        _ScaledStub(k),
+        content_image=content,
+        content_layers=cl,
+        style_images=[style],
+        style_layers=sl,
+        content_weight=1.0,
+        style_weight=10.0,
+        tv_weight=0.0,
+    )(x)
+    assert _rel(paper_scaled[0], paper[0] * 9.0) < REL
+    per_layer = [
+        _objective(content, [style], [], {}, {name: 1.0}, 0.0, 10.0, 0.0)(x)[1][1] * k[name] ** 4
+        for name in sl
+    ]
+    assert _rel(paper_scaled[1], sum(per_layer)) < REL
+
+
+def test_relative_terms_survive_an_all_zero_target():
+    """ε keeps a dead target (all zero: a black image at a layer that is 0 there) finite."""
+    black = torch.zeros(1, 3, 8, 8)  # the stub's relu1_1 (x, x², sin 3x) is all zero here
+    obj = _rel_objective(black, [black], [], {"relu1_1": 1.0}, {"relu1_1": 1.0}, 1.0, 1.0, 0.0)
+    assert float(obj.content_targets["relu1_1"].abs().max()) == 0.0
+    total, terms = obj(torch.rand(1, 3, 8, 8))
+    assert torch.isfinite(total) and all(t > 0 for t in terms.tolist()[:2])
+
+
+def test_unknown_normalization_is_refused():
+    x = torch.rand(1, 3, 8, 8)
+    with pytest.raises(ValueError, match="normalization"):
+        Objective(
+            _StubFeatures(),
+            content_image=x,
+            content_layers={"relu1_1": 1.0},
+            style_layers={},
+            content_weight=1.0,
+            style_weight=0.0,
+            tv_weight=0.0,
+            normalization="bogus",
+        )

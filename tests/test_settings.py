@@ -211,3 +211,42 @@ def test_ranges_are_finite_numbers():
         for key in ("min", "max"):
             v = f.metadata[key]
             assert v is None or math.isfinite(v), (f.name, key)
+
+
+# ----------------------------------------------------------------- loss normalization
+def test_new_settings_are_relative_and_stored_ones_keep_theirs():
+    assert RunSettings().normalization == "relative" and RunSettings().weights_format == "auto"
+    for norm in S.NORMALIZATIONS:
+        s = RunSettings(normalization=norm, style_weight=7.0)
+        assert RunSettings.from_json(s.to_json())[0] == s
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_stored_settings_without_normalization_load_as_paper(strict):
+    """Pictures, presets and window settings from before the field used the paper's formulas."""
+    old = RunSettings().to_dict()
+    del old["normalization"]
+    s, _ = RunSettings.from_dict(old, strict=strict)
+    assert s.normalization == "paper"
+    assert RunSettings.from_json(json.dumps(old))[0].normalization == "paper"
+    base = RunSettings(normalization="relative")
+    assert RunSettings.from_dict({"style_weight": 500}, base=base)[0].normalization == "paper"
+    assert RunSettings.from_dict({"content_weight": 2}, base=base)[0].normalization == "paper"
+
+
+def test_a_block_without_weights_keeps_the_current_normalization():
+    for norm in S.NORMALIZATIONS:
+        base = RunSettings(normalization=norm)
+        assert RunSettings.from_dict({"tv_weight": 3.0}, base=base)[0].normalization == norm
+        assert RunSettings.from_dict({}, base=base)[0].normalization == norm
+    said = {"style_weight": 5.0, "normalization": "relative"}
+    assert RunSettings.from_dict(said, base=RunSettings(normalization="paper"))[
+        0
+    ].normalization == ("relative")
+
+
+def test_bad_normalization_and_weights_format_are_refused():
+    with pytest.raises(SettingsError, match="Loss balance"):
+        RunSettings.from_dict({"normalization": "gatys"})
+    with pytest.raises(SettingsError, match="Weights format"):
+        RunSettings.from_dict({"weights_format": "onnx"})

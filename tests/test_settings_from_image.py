@@ -105,3 +105,18 @@ def test_damaged_embedded_settings_warn_and_fall_back(inputs, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "tv_weight" in err and "frobnicate" in err
     assert read_metadata(tmp_path / "o.png")["settings"]["tv_weight"] == 0.0
+
+
+def test_an_image_from_before_normalization_reproduces_its_pixels(inputs, tmp_path):
+    """Its settings carry no 'normalization': they were the paper's formulas, so they load so."""
+    paper = _run(inputs, tmp_path / "a.png", *TINY, "--normalization", "paper")
+    meta = read_metadata(tmp_path / "a.png")
+    del meta["settings"]["normalization"]
+    old = save_image(paper, tmp_path / "old.png", metadata=meta)
+    again = _run(inputs, tmp_path / "b.png", "--settings-from", str(old))
+    assert np.array_equal(again, paper)
+    assert read_metadata(tmp_path / "b.png")["settings"]["normalization"] == "paper"
+    # the rule matters: the same settings with today's default balance paint another picture
+    relative = _run(inputs, tmp_path / "c.png", *TINY)
+    assert read_metadata(tmp_path / "c.png")["settings"]["normalization"] == "relative"
+    assert not np.array_equal(relative, paper)

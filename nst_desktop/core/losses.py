@@ -1,5 +1,29 @@
 """The losses of Gatys et al., exactly as DESIGN.md states them, and the objective that sums them.
 
+F_l is layer l's C_l x M_l activation matrix (M_l = H_l W_l) and G_l = F_l F_lᵀ / M_l its Gram
+matrix per position (x: the image being made, c: the content photo, s: the style image; with
+several styles G_s is their blend-weighted mean). The objective is
+
+    α Σ_l c_l L_content,l + β Σ_l w_l L_style,l + γ TV(x)
+
+with one of two normalizations (the ``normalization`` setting):
+
+``paper`` (Gatys et al.)::
+
+    L_content,l = mean((F_x - F_c)²)                 (over all C_l M_l elements)
+    L_style,l   = Σ_ij (G_x - G_s)²_ij / (4 C_l²)    (= Σ(Ĝ_x - Ĝ_s)² / (4 C_l² M_l²), Ĝ = F Fᵀ)
+
+``relative`` (each term divided by the size of its own target)::
+
+    L_content,l = mean((F_x - F_c)²) / max(mean(F_c²), ε)
+    L_style,l   = Σ_ij (G_x - G_s)²_ij / max(Σ_ij (G_s)²_ij, ε)      ε = 1e-12
+
+Multiplying a layer's activations by a constant k multiplies the paper's content term by k² and
+its style term by k⁴, so the balance of a look depends on the network (random, ImageNet, Caffe,
+a user's file); the relative terms do not change at all (ε only guards an all-zero target).
+TV(x) = mean((x_i,j+1 - x_i,j)²) + mean((x_i+1,j - x_i,j)²) lives in pixel space and is the same
+in both.
+
 Gram matrices and losses are always computed in float32, also when the network runs in bfloat16:
 a Gram matrix sums M products, and bfloat16's 8-bit mantissa would lose most of them.
 """
@@ -12,6 +36,10 @@ from contextlib import nullcontext
 import torch
 
 from .model import VGGFeatures
+from .settings import NORMALIZATIONS
+
+#: Guards the relative terms against an all-zero target (a dead layer); far below real targets.
+RELATIVE_EPS = 1e-12
 
 
 class _GramFn(torch.autograd.Function):
@@ -58,6 +86,16 @@ def style_loss(gram_x: torch.Tensor, gram_target: torch.Tensor) -> torch.Tensor:
     return (gram_x - gram_target).pow(2).sum() / (4.0 * c * c)
 
 
+def content_size(target: torch.Tensor) -> torch.Tensor:
+    """max(mean(F_c²), ε): what a relative content term is divided by."""
+    return target.float().pow(2).mean().clamp_min(RELATIVE_EPS)
+
+
+def style_size(gram_target: torch.Tensor) -> torch.Tensor:
+    """max(Σ G_s², ε) of a Gram matrix from :func:`gram`: what a relative style term divides by."""
+    return gram_target.pow(2).sum().clamp_min(RELATIVE_EPS)
+
+
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
     """Mean squared difference between horizontal plus vertical neighbours (size-independent)."""
     dx = image[..., :, 1:] - image[..., :, :-1]
@@ -66,7 +104,11 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
 
 
 class Objective:
-    """α Σ c_l L_content,l + β Σ w_l E_l + γ TV(x), with targets computed once under no_grad."""
+    """α Σ c_l L_content,l + β Σ w_l L_style,l + γ TV(x), targets computed once under no_grad.
+
+    ``normalization`` is 'paper' or 'relative' (module docstring); the relative divisors depend
+    on the targets only, so they are folded into the per-layer weights once, here.
+    """
 
     def __init__(
         self,
@@ -81,7 +123,10 @@ class Objective:
         style_weight: float,
         tv_weight: float,
         bfloat16: bool = False,
+        normalization: str = "paper",
     ) -> None:
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f"Unknown loss normalization {normalization!r}.")
         self.model = model
         self.alpha, self.beta, self.gamma = content_weight, style_weight, tv_weight
         self.bfloat16 = bfloat16
@@ -110,6 +155,15 @@ class Objective:
                         g = gram(feats[k]) * b
                         prev = self.style_targets.get(k)
                         self.style_targets[k] = g if prev is None else prev + g
+        self.content_factors = dict(self.content_layers)
+        self.style_factors = dict(self.style_layers)
+        if normalization == "relative":
+            for k, t in self.content_targets.items():
+                self.content_factors[k] /= float(content_size(t))
+            for k, g in self.style_targets.items():
+                # style_loss divides by 4 C²; the relative term divides by Σ G_s² instead.
+                c = g.shape[-1]
+                self.style_factors[k] *= 4.0 * c * c / float(style_size(g))
 
     def _autocast(self, device: torch.device):
         if not self.bfloat16:
@@ -125,10 +179,10 @@ class Objective:
         feats = self._features(image) if (self.content_layers or self.style_layers) else {}
         zero = image.new_zeros(())
         content = zero
-        for k, w in self.content_layers.items():
+        for k, w in self.content_factors.items():
             content = content + w * content_loss(feats[k], self.content_targets[k])
         style = zero
-        for k, w in self.style_layers.items():
+        for k, w in self.style_factors.items():
             style = style + w * style_loss(gram(feats[k]), self.style_targets[k])
         tv = tv_loss(image) if self.gamma > 0 else zero
         terms = torch.stack([self.alpha * content, self.beta * style, self.gamma * tv])

@@ -222,6 +222,7 @@ def run(
                 style_weight=weights[1],
                 tv_weight=settings.tv_weight,
                 bfloat16=bf16,
+                normalization=settings.normalization,
             )
         except RuntimeError as exc:  # out of memory while computing the targets (big images)
             # Same contract as a failure mid-run: a final record with the best image there is.

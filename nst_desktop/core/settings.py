@@ -56,6 +56,8 @@ POOLS = ("avg", "max")
 INIT_CHOICES = ("noise", "content", "style")
 PRECISIONS = ("float32", "bfloat16", "auto")
 COLORS = ("none", "luminance", "histogram")
+NORMALIZATIONS = ("paper", "relative")
+WEIGHTS_FORMATS = ("auto", "torchvision", "caffe")
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 #: Embedded or imported settings larger than this are refused unread.
 MAX_SETTINGS_BYTES = 64 * 1024
@@ -197,7 +199,7 @@ class RunSettings:
         log=True,
     )
     style_weight: float = knob(
-        50.0,
+        3.6,
         "How strongly the result takes on the style. Raise it for a bolder painting.",
         label="Style weight",
         min=0.0,
@@ -212,6 +214,14 @@ class RunSettings:
         min=0.0,
         max=1e6,
         log=True,
+    )
+    normalization: str = knob(
+        "relative",
+        "How the content and style terms are measured. 'relative' divides each layer's term by "
+        "the size of its own target, so a look holds on any VGG19 (ImageNet, Caffe, your own "
+        "file); 'paper' is Gatys et al.'s formulas, whose balance depends on the network.",
+        label="Loss balance",
+        choices=NORMALIZATIONS,
     )
     style_blend: list[float] = knob(
         [],
@@ -274,9 +284,19 @@ class RunSettings:
     )
     weights: str = knob(
         "torchvision",
-        "The trained VGG19: 'torchvision' (downloaded once, 548 MB), a file, or 'random' "
-        "(untrained; only for tests).",
+        "The trained VGG19: 'torchvision' (ImageNet, downloaded once, 548 MB), 'caffe' (the "
+        "network neural-style used; many artists find its colours more vivid; 548 MB), a file, "
+        "or 'random' (untrained; only for tests).",
         label="Weights",
+    )
+    weights_format: str = knob(
+        "auto",
+        "The input a weights file expects: 'torchvision' (RGB, ImageNet mean and std) or "
+        "'caffe' (BGR in 0-255 minus the Caffe mean, as neural-style's vgg19-d01eb7cb.pth). "
+        "'auto' knows the published files by their hash and name and takes any other file as "
+        "torchvision; the downloads always use their own.",
+        label="Weights format",
+        choices=WEIGHTS_FORMATS,
     )
     threads: int = knob(
         0,
@@ -362,6 +382,8 @@ class RunSettings:
         if not isinstance(data, dict):
             raise SettingsError("Settings must be a JSON object of name: value pairs.")
         settings = dataclasses.replace(base) if base is not None else cls()
+        if stored_without_normalization(data):
+            settings.normalization = "paper"
         warnings: list[str] = []
         names = {f.name: f for f in dataclasses.fields(cls)}
         for key, value in data.items():
@@ -397,6 +419,22 @@ class RunSettings:
         except (ValueError, RecursionError) as exc:
             raise SettingsError(f"The settings are not valid JSON ({exc}).") from None
         return cls.from_dict(data, **kwargs)
+
+
+def stored_without_normalization(data: Any) -> bool:
+    """Whether stored settings were made with the paper's formulas without saying so.
+
+    Every settings record written before ``normalization`` existed (an exported picture, a user
+    preset, the window's saved settings) names the content and style weights, and those weights
+    meant the paper's terms. Such a record loads as 'paper' so it reproduces its pixels; a
+    partial block that sets neither weight (a preset that only smooths, say) keeps the current
+    normalization.
+    """
+    return (
+        isinstance(data, dict)
+        and "normalization" not in data
+        and ("content_weight" in data or "style_weight" in data)
+    )
 
 
 def field_meta(name: str) -> dict[str, Any]:
