@@ -94,7 +94,7 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
             kwargs["metavar"] = {
                 "init": "noise|content|style|PATH",
                 "device": "auto|cpu|cuda[:i]|mps",
-                "weights": "torchvision|random|PATH",
+                "weights": "torchvision|caffe|random|PATH",
             }.get(f.name, "VALUE")
         group.add_argument(_option_name(f), **kwargs)
     group.add_argument(
@@ -370,10 +370,10 @@ def _weights_provider(quiet: bool) -> Any:
             sys.stderr.write(f"\rdownloading VGG19 weights: {share}")
             sys.stderr.flush()
 
-    def provide(source: str, cancelled: Any) -> Any:
+    def provide(source: str, fmt: str, cancelled: Any) -> Any:
         from .core.weights import load_weights
 
-        return load_weights(source, progress=download_progress, cancelled=cancelled)
+        return load_weights(source, fmt=fmt, progress=download_progress, cancelled=cancelled)
 
     return provide
 

@@ -33,7 +33,7 @@ def pictures(tmp_path):
     return tmp_path / "c.png", tmp_path / "s.png"
 
 
-def _random_weights(source, cancelled):
+def _random_weights(source, fmt, cancelled):
     return load_random(0)
 
 

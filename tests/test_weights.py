@@ -5,6 +5,7 @@ Downloads go to an HTTP server this module starts on 127.0.0.1; nothing leaves t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import pickle
 from pathlib import Path
@@ -230,6 +231,16 @@ def test_damaged_cache_is_rebuilt_from_the_hub_file(full_file, state):
 
 
 # ----------------------------------------------------------------- download
+def _publish(monkeypatch, source: str, data: bytes) -> None:
+    """Make ``data`` the published file of ``source`` (its hash is what the download checks)."""
+    spec = dataclasses.replace(weights.PUBLISHED[source], hash_prefix=_prefix(data))
+    monkeypatch.setitem(weights.PUBLISHED, source, spec)
+
+
+def _prefix(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:8]
+
+
 PAYLOAD = bytes(range(256)) * 12_000  # 3 MB: several 1 MB chunks
 PREFIX = hashlib.sha256(PAYLOAD).hexdigest()[:8]
 
@@ -297,9 +308,7 @@ def test_download_404_is_one_sentence(server, tmp_path):
 def test_torchvision_load_downloads_then_caches(full_file, state, monkeypatch, serve_files):
     data = full_file.read_bytes()
     srv = serve_files({"/vgg19.pth": data})
-    monkeypatch.setitem(
-        weights.download.__kwdefaults__, "hash_prefix", hashlib.sha256(data).hexdigest()[:8]
-    )
+    _publish(monkeypatch, "torchvision", data)
     calls = []
     loaded = load_torchvision(
         url=srv.url + "/vgg19.pth", progress=lambda d, t: calls.append((d, t))

@@ -1,10 +1,12 @@
 """Bundled and user presets: named, described settings blocks an artist applies with one click.
 
 A preset file is JSON: ``{"name", "description", "settings": {...}, "version": 1}``. The settings
-block holds every :class:`RunSettings` field except the machine knobs (device, threads, weights),
-which belong to the computer, not to the look, and except files: a start image that is a file is
-the user's own choice, so a preset never names one. Files are untrusted: every value is validated
-against :class:`RunSettings`, and a damaged file is skipped with a warning, never a crash.
+block holds every :class:`RunSettings` field except the machine knobs (device, threads, weights,
+weights_format), which belong to the computer, not to the look, and except files: a start image
+that is a file is the user's own choice, so a preset never names one. Files are untrusted: every
+value is validated against :class:`RunSettings`, and a damaged file is skipped with a warning,
+never a crash. A block that sets the weights but no ``normalization`` was written for the
+paper's formulas (see :func:`~.settings.stored_without_normalization`).
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 #: How many finished runs the autosave folder keeps.
 AUTOSAVE_KEEP = 30
 #: (weights source, is the run stopped?) -> the loaded weights; the window passes its cache.
-WeightsProvider = Callable[[str, Callable[[], bool]], "LoadedWeights"]
+#: (the ``weights`` setting, the ``weights_format`` setting, whether to cancel) -> the network
+WeightsProvider = Callable[[str, str, Callable[[], bool]], "LoadedWeights"]
 
 
 class Phase(StrEnum):
@@ -340,7 +341,9 @@ class RunSession:
             self._event(Phase.NOTE, note)
         self._note_small_pictures(content, styles)
         self._event(Phase.WEIGHTS, "Loading the VGG19 weights…")
-        loaded = self.weights(settings.weights, lambda: self.control.stopped)
+        loaded = self.weights(
+            settings.weights, settings.weights_format, lambda: self.control.stopped
+        )
         self._weights_label = loaded.label
         if not loaded.trained:
             self._event(Phase.NOTE, f"using {loaded.label} weights; results show no real style.")

@@ -50,7 +50,7 @@ MODE_LABELS = {
     Mode.SWEEP: "Layer sweep",
 }
 #: Settings that describe the computer, not the picture: never taken from a preset or a picture.
-MACHINE_KNOBS = ("device", "threads", "weights")
+MACHINE_KNOBS = ("device", "threads", "weights", "weights_format")
 OPTIMIZERS = ("lbfgs", "adam")
 POOLS = ("avg", "max")
 INIT_CHOICES = ("noise", "content", "style")

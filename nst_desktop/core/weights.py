@@ -1,7 +1,11 @@
-"""Where the VGG19 weights come from: torchvision's file (downloaded once), a user file, or random.
+"""Where the VGG19 weights come from: a published file (downloaded once), a user file, or random.
 
-The torchvision file is 548 MB, of which the convolutional features are 80 MB. After the first
-load we keep a features-only copy in the app's cache, so later starts read 80 MB, not 548 MB.
+Two files are published with a URL and a hash: torchvision's ImageNet VGG19 and the Caffe VGG19
+that neural-style converted (``vgg19-d01eb7cb.pth``; the same ``features.N`` keys, but trained on
+BGR 0-255 input minus the Caffe mean). Each is 548 MB, of which the convolutional features are
+80 MB. After the first load we keep a features-only copy in the app's cache, so later starts
+read 80 MB, not 548 MB. The features come back as a :class:`VGG19Body` that carries its input
+convention, and the label names the weights (shown to the user and embedded in pictures).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import json
 import logging
 import os
 import pickle
@@ -23,6 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -35,14 +41,17 @@ from .files import (
     remove_stale_parts,
     write_bytes,
 )
-from .model import vgg19_features_skeleton
+from .model import VGG19Body, vgg19_features_skeleton
 from .paths import cache_dir
 
 TORCHVISION_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 TORCHVISION_FILENAME = "vgg19-dcbb9e9d.pth"
 #: torch.hub convention: the file name carries the first hex digits of the file's SHA-256.
 TORCHVISION_HASH_PREFIX = "dcbb9e9d"
-FEATURES_CACHE_NAME = f"vgg19-features-{TORCHVISION_HASH_PREFIX}.pt"
+#: The Caffe VGG19 as neural-style-pt downloads it (its name, too, carries the hash prefix).
+CAFFE_URL = "https://web.eecs.umich.edu/~justincj/models/vgg19-d01eb7cb.pth"
+CAFFE_FILENAME = "vgg19-d01eb7cb.pth"
+CAFFE_HASH_PREFIX = "d01eb7cb"
 
 #: A weights archive may declare at most this much more data than the file holds: torch writes
 #: its tensors uncompressed, so only a crafted archive (a "zip bomb") declares more.
@@ -65,12 +74,44 @@ class DownloadCancelled(WeightsError):
         super().__init__("The download was cancelled; nothing was saved.")
 
 
-class DamagedWeightsError(WeightsError):
-    """The torchvision file at :attr:`path` cannot be used; :func:`redownload_torchvision` sets
-    it aside and downloads it again (the window offers that as a button)."""
+@dataclass(frozen=True)
+class Published:
+    """A VGG19 file with a published URL and SHA-256 prefix."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    name: str  # the settings value
+    label: str
+    url: str
+    filename: str
+    hash_prefix: str
+    convention: str
+
+
+PUBLISHED: dict[str, Published] = {
+    "torchvision": Published(
+        "torchvision",
+        "torchvision ImageNet VGG19",
+        TORCHVISION_URL,
+        TORCHVISION_FILENAME,
+        TORCHVISION_HASH_PREFIX,
+        "torchvision",
+    ),
+    "caffe": Published(
+        "caffe", "Caffe VGG19", CAFFE_URL, CAFFE_FILENAME, CAFFE_HASH_PREFIX, "caffe"
+    ),
+}
+#: Remembered SHA-256 of weights files by path, size and modification time.
+HASHES_NAME = "weights-sha256.json"
+MAX_HASHES = 64
+MAX_HASH_RECORD_BYTES = 64 * 1024
+
+
+class DamagedWeightsError(WeightsError):
+    """The published file (:attr:`source`) at :attr:`path` cannot be used; :func:`redownload`
+    sets it aside and downloads it again (the window offers that as a button)."""
+
+    def __init__(self, path: Path, reason: str, source: str = "torchvision") -> None:
         self.path = path
+        self.source = source
         super().__init__(
             f"The VGG19 weights file {path} is damaged: it {reason}; delete it and run again to "
             "download it anew, or choose another weights file."
@@ -79,32 +120,39 @@ class DamagedWeightsError(WeightsError):
 
 @dataclass
 class LoadedWeights:
-    features: nn.Sequential
-    #: What the user sees: "torchvision ImageNet", "file: x.pth" or "random (untrained, seed 0)".
+    features: VGG19Body
+    #: What the user sees and pictures embed: "torchvision ImageNet VGG19", "Caffe VGG19",
+    #: "file x.pth (SHA-256 1a2b3c4d)" or "random (untrained, seed 0)".
     label: str
     trained: bool
     seconds: float
 
 
-def hub_checkpoint_path() -> Path:
-    """Where torch.hub keeps (or would keep) the torchvision file; TORCH_HOME is honoured."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_FILENAME
+def hub_checkpoint_path(source: str = "torchvision") -> Path:
+    """Where torch.hub keeps (or would keep) a published file; TORCH_HOME is honoured."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / PUBLISHED[source].filename
 
 
-def features_cache_path() -> Path:
-    return cache_dir() / FEATURES_CACHE_NAME
+def features_cache_path(source: str = "torchvision") -> Path:
+    return cache_dir() / f"vgg19-features-{PUBLISHED[source].hash_prefix}.pt"
 
 
 def torchvision_weights_available() -> bool:
     """True when loading the torchvision weights needs no download."""
-    return features_cache_path().is_file() or hub_checkpoint_path().is_file()
+    return published_weights_available("torchvision")
 
 
-def missing_weights_message() -> str:
+def published_weights_available(source: str) -> bool:
+    """True when loading a published file ('torchvision' or 'caffe') needs no download."""
+    return features_cache_path(source).is_file() or hub_checkpoint_path(source).is_file()
+
+
+def missing_weights_message(source: str = "torchvision") -> str:
+    what = "The VGG19" if source == "torchvision" else f"The {PUBLISHED[source].label}"
     return (
-        f"The VGG19 weights are not on this computer and could not be downloaded. Download "
-        f"{TORCHVISION_URL} and put it at {hub_checkpoint_path()}, or choose a weights file "
-        "(--weights PATH)."
+        f"{what} weights are not on this computer and could not be downloaded. Download "
+        f"{PUBLISHED[source].url} and put it at {hub_checkpoint_path(source)}, or choose a "
+        "weights file (--weights PATH)."
     )
 
 
@@ -117,6 +165,7 @@ def download(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
     timeout: float = 30.0,
+    source: str = "torchvision",
 ) -> Path:
     """Download ``url`` to ``dest`` through a temporary file, verifying its SHA-256 prefix.
 
@@ -158,7 +207,7 @@ def download(
             "nothing was kept. Try again later."
         ) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-        raise WeightsError(f"{missing_weights_message()} ({_reason(exc)})") from None
+        raise WeightsError(f"{missing_weights_message(source)} ({_reason(exc)})") from None
 
 
 def _fetch(url: str, timeout: float, cancelled: Callable[[], bool] | None) -> Iterator:
@@ -340,8 +389,8 @@ def _first_line(exc: BaseException) -> str:
     return lines[0][:120] if lines else type(exc).__name__
 
 
-def _build(state: dict[str, torch.Tensor]) -> nn.Sequential:
-    features = vgg19_features_skeleton()
+def _build(state: dict[str, torch.Tensor], convention: str = "torchvision") -> VGG19Body:
+    features = vgg19_features_skeleton(convention)
     features.load_state_dict({k: v.float() for k, v in state.items()})
     return features
 
@@ -419,23 +468,50 @@ def load_torchvision(
     A damaged hub file raises :class:`DamagedWeightsError` (naming it; see
     :func:`redownload_torchvision`).
     """
+    return load_published(
+        "torchvision",
+        progress=progress,
+        cancelled=cancelled,
+        allow_download=allow_download,
+        url=url,
+    )
+
+
+def load_published(
+    source: str,
+    *,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    allow_download: bool = True,
+    url: str | None = None,
+) -> LoadedWeights:
+    """A published VGG19's features ('torchvision' or 'caffe'): cache, hub file or download."""
     start = time.perf_counter()
-    label = "torchvision ImageNet VGG19"
-    cached = features_cache_path()
+    spec = PUBLISHED[source]
+    cached = features_cache_path(source)
     state = _read_cache(cached)
     if state is not None:
-        return LoadedWeights(_build(state), label, True, time.perf_counter() - start)
-    hub = hub_checkpoint_path()
+        features = _build(state, spec.convention)
+        return LoadedWeights(features, spec.label, True, time.perf_counter() - start)
+    hub = hub_checkpoint_path(source)
     if not hub.is_file():
         if not allow_download:
-            raise WeightsError(missing_weights_message())
-        download(url, hub, progress=progress, cancelled=cancelled)
+            raise WeightsError(missing_weights_message(source))
+        download(
+            url or spec.url,
+            hub,
+            hash_prefix=spec.hash_prefix,
+            progress=progress,
+            cancelled=cancelled,
+            source=source,
+        )
     try:
         state = features_state(read_state_file(hub), hub.name)
     except WeightsError as exc:
-        raise DamagedWeightsError(hub, _short_reason(exc, hub.name)) from None
+        raise DamagedWeightsError(hub, _short_reason(exc, hub.name), source) from None
     _write_cache(state, cached)
-    return LoadedWeights(_build(state), label, True, time.perf_counter() - start)
+    features = _build(state, spec.convention)
+    return LoadedWeights(features, spec.label, True, time.perf_counter() - start)
 
 
 def redownload_torchvision(
@@ -444,20 +520,32 @@ def redownload_torchvision(
     cancelled: Callable[[], bool] | None = None,
     url: str = TORCHVISION_URL,
 ) -> LoadedWeights:
+    """:func:`redownload` of the torchvision file."""
+    return redownload("torchvision", progress=progress, cancelled=cancelled, url=url)
+
+
+def redownload(
+    source: str,
+    *,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    url: str | None = None,
+) -> LoadedWeights:
     """Set a damaged hub file aside (``NAME.damaged``, replacing an older one), drop the cache,
     and download the file again: the way out of :class:`DamagedWeightsError`."""
-    hub = hub_checkpoint_path()
+    hub = hub_checkpoint_path(source)
+    cache = features_cache_path(source)
     try:
         if hub.exists():
             os.replace(hub, hub.with_name(hub.name + ".damaged"))
-        for stale in (features_cache_path(), _checksum_path(features_cache_path())):
+        for stale in (cache, _checksum_path(cache)):
             stale.unlink(missing_ok=True)
     except OSError as exc:
         raise WeightsError(
             f"Could not set the damaged file {hub} aside ({exc.strerror or exc}); delete it by "
             "hand and try again."
         ) from None
-    return load_torchvision(progress=progress, cancelled=cancelled, url=url)
+    return load_published(source, progress=progress, cancelled=cancelled, url=url)
 
 
 def _short_reason(exc: BaseException, name: str) -> str:
@@ -465,25 +553,89 @@ def _short_reason(exc: BaseException, name: str) -> str:
     return str(exc).split(";")[0].removeprefix(name + " ").rstrip(".")[:200]
 
 
-def load_file(path: Path) -> LoadedWeights:
+def load_file(path: Path, fmt: str = "auto") -> LoadedWeights:
+    """A user's VGG19 file, read as taking the input ``fmt`` says.
+
+    'auto' knows the published files by their SHA-256, and neural-style-pt's copy of the Caffe
+    file (re-saved with renamed classifier keys, so another hash) by its name; any other file
+    takes torchvision's input.
+    """
     start = time.perf_counter()
     state = features_state(read_state_file(path), path.name)
-    return LoadedWeights(_build(state), f"file {path.name}", True, time.perf_counter() - start)
+    digest = file_sha256(path)
+    known = next((p for p in PUBLISHED.values() if digest.startswith(p.hash_prefix)), None)
+    if fmt != "auto":
+        convention = fmt
+    elif known is not None:
+        convention = known.convention
+    else:
+        convention = "caffe" if path.name == CAFFE_FILENAME else "torchvision"
+    notes = [f"file {path.name}"] if known else [f"SHA-256 {digest[:8]}"]
+    if convention != (known.convention if known else "torchvision"):
+        notes.append(f"{'Caffe' if convention == 'caffe' else 'torchvision'} input")
+    label = f"{known.label if known else f'file {path.name}'} ({', '.join(notes)})"
+    features = _build(state, convention)
+    return LoadedWeights(features, label, True, time.perf_counter() - start)
 
 
-def load_random(seed: int) -> LoadedWeights:
+def load_random(seed: int, convention: str = "torchvision") -> LoadedWeights:
     """Seeded, untrained VGG19 features (Kaiming init as torchvision does) for tests and trials."""
     start = time.perf_counter()
     gen = torch.Generator().manual_seed(seed)
-    features = vgg19_features_skeleton()
+    features = vgg19_features_skeleton(convention)
     with torch.no_grad():
         for module in features:
             if isinstance(module, nn.Conv2d):
                 fan_out = module.out_channels * module.kernel_size[0] * module.kernel_size[1]
                 module.weight.normal_(0.0, (2.0 / fan_out) ** 0.5, generator=gen)
                 module.bias.zero_()
-    label = f"random (untrained, seed {seed})"
+    caffe = ", Caffe input" if convention == "caffe" else ""
+    label = f"random (untrained, seed {seed}{caffe})"
     return LoadedWeights(features, label, False, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------- file hashes
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, remembered by path, size and modification time.
+
+    Hashing a 548 MB file takes seconds; a file that has not changed is not hashed again.
+    """
+    try:
+        st = check_regular(path)
+        key = str(path.resolve())
+    except OSError as exc:
+        raise WeightsError(f"{path.name} cannot be read ({_first_line(exc)}).") from None
+    stamp = [st.st_size, st.st_mtime_ns]
+    known = _read_hashes()
+    entry = known.get(key)
+    if isinstance(entry, list) and len(entry) == 3 and entry[:2] == stamp:
+        if isinstance(entry[2], str) and re.fullmatch(r"[0-9a-f]{64}", entry[2]):
+            return entry[2]
+    try:
+        digest = _file_sha256(path)
+    except OSError as exc:
+        raise WeightsError(f"{path.name} cannot be read ({_first_line(exc)}).") from None
+    known.pop(key, None)
+    known[key] = [*stamp, digest]
+    while len(known) > MAX_HASHES:
+        known.pop(next(iter(known)))
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        write_bytes(cache_dir() / HASHES_NAME, json.dumps(known).encode("utf-8"))
+    except OSError:
+        pass  # remembering only saves time
+    return digest
+
+
+def _read_hashes() -> dict[str, Any]:
+    path = cache_dir() / HASHES_NAME
+    try:
+        if path.stat().st_size > MAX_HASH_RECORD_BYTES:
+            return {}
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def load_weights(
@@ -493,12 +645,22 @@ def load_weights(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
     allow_download: bool = True,
+    fmt: str = "auto",
 ) -> LoadedWeights:
-    """Resolve a settings ``weights`` value: 'torchvision', 'random' or a file path."""
+    """Resolve the ``weights`` and ``weights_format`` settings.
+
+    ``source`` is 'torchvision', 'caffe' (each with its own input convention), 'random' or a
+    file path; ``fmt`` ('auto', 'torchvision' or 'caffe') is the input a file or the random
+    network takes.
+    """
     if source == "torchvision":
         return load_torchvision(
             progress=progress, cancelled=cancelled, allow_download=allow_download
         )
+    if source in PUBLISHED:
+        return load_published(
+            source, progress=progress, cancelled=cancelled, allow_download=allow_download
+        )
     if source == "random":
-        return load_random(seed)
-    return load_file(Path(source).expanduser())
+        return load_random(seed, "caffe" if fmt == "caffe" else "torchvision")
+    return load_file(Path(source).expanduser(), fmt)

@@ -112,17 +112,19 @@ class WeightsCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loaded: dict[str, Any] = {}
+        self._loaded: dict[tuple[str, str], Any] = {}
 
-    def get(self, source: str, progress: Any = None, cancelled: Any = None) -> Any:
+    def get(
+        self, source: str, progress: Any = None, cancelled: Any = None, fmt: str = "auto"
+    ) -> Any:
         from nst_desktop.core.weights import load_weights
 
         with self._lock:
-            if source not in self._loaded:
-                self._loaded[source] = load_weights(
-                    source, progress=progress, cancelled=cancelled, allow_download=False
+            if (source, fmt) not in self._loaded:
+                self._loaded[source, fmt] = load_weights(
+                    source, progress=progress, cancelled=cancelled, allow_download=False, fmt=fmt
                 )
-            return self._loaded[source]
+            return self._loaded[source, fmt]
 
     def clear(self) -> None:
         with self._lock:
@@ -179,7 +181,9 @@ class RunThread(QThread):
         session = RunSession(
             self.job.settings,
             self.job.inputs,
-            weights=lambda source, cancelled: self.weights.get(source, cancelled=cancelled),
+            weights=lambda source, fmt, cancelled: self.weights.get(
+                source, cancelled=cancelled, fmt=fmt
+            ),
             control=self.control,
             images=ImagePolicy(preview=self._want_preview, timelapse=self.recorder),
             snapshots=self.snapshots,
