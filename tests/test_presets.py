@@ -5,10 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
+import torch
+from PIL import Image
 
 from nst_desktop.core import presets as P
+from nst_desktop.core.optimize import DONE, Inputs, run
 from nst_desktop.core.settings import RunSettings
+from nst_desktop.core.weights import load_random
 
 
 def _bundled() -> list[P.Preset]:
@@ -242,3 +247,40 @@ def test_export_to_missing_folder_leaves_nothing(tmp_path):
     with pytest.raises(P.PresetError, match="does not exist"):
         P.export_preset(P.find_preset("Soft blend"), tmp_path / "nope" / "x.json")
     assert not (tmp_path / "nope").exists()
+
+
+# --------------------------------------------------------------------------- loss balance
+PAPER_PRESETS = {"Paper (Gatys et al.)", "Texture synthesis", "Content study", "Layer sweep"}
+
+
+def test_looks_are_relative_and_the_paper_and_studies_are_paper():
+    bundled = _bundled()
+    assert PAPER_PRESETS <= {p.name for p in bundled}
+    for preset in bundled:
+        expected = "paper" if preset.name in PAPER_PRESETS else "relative"
+        assert preset.settings["normalization"] == expected, preset.name
+
+
+def test_an_old_user_preset_applies_with_the_papers_formulas():
+    folder = P.user_dir()
+    folder.mkdir(parents=True)
+    block = P.settings_block(RunSettings(style_weight=500.0))
+    del block["normalization"]  # saved before the field existed
+    (folder / "old.json").write_text(json.dumps({"name": "Old look", "settings": block}))
+    new, changed, warnings = P.apply_preset(P.find_preset("Old look"), RunSettings())
+    assert new.normalization == "paper" and new.style_weight == 500.0 and warnings == []
+    assert "normalization" in changed
+
+
+def test_every_bundled_preset_runs():
+    """Each preset, shrunk to 40 px and 2 iterations a stage, runs to the end on random weights."""
+    features = load_random(0).features
+    rng = np.random.default_rng(1)
+    content = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    style = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    for preset in _bundled():
+        settings, _, _ = P.apply_preset(preset, RunSettings(weights="random", device="cpu"))
+        small = dataclasses.replace(settings, size=40, steps=2, coarse_steps=2)
+        final = list(run(small, Inputs(content, [style]), features, torch.device("cpu")))[-1]
+        assert final.status == DONE and final.image is not None, preset.name
+        assert np.isfinite(final.loss), preset.name

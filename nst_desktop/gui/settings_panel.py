@@ -37,6 +37,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "pool": {"avg": "Average (smoother)", "max": "Max (VGG's own)"},
     "color": {"none": "No (take the style's)", "luminance": "Luminance", "histogram": "Histogram"},
     "precision": {"auto": "Auto", "float32": "float32", "bfloat16": "bfloat16"},
+    "normalization": {"relative": "Relative (any network)", "paper": "Paper (Gatys et al.)"},
 }
 BASIC = (
     "size",
@@ -55,6 +56,7 @@ ADVANCED = (
     "lbfgs_history",
     "lbfgs_line_search",
     "pool",
+    "normalization",
     "scales",
     "coarse_steps",
     "precision",
