@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 
 #: How many finished runs the autosave folder keeps.
 AUTOSAVE_KEEP = 30
-#: (weights source, is the run stopped?) -> the loaded weights; the window passes its cache.
-#: (the ``weights`` setting, the ``weights_format`` setting, whether to cancel) -> the network
+#: (weights source, weights format, is the run stopped?) -> the loaded weights; the window
+#: passes its cache.
 WeightsProvider = Callable[[str, str, Callable[[], bool]], "LoadedWeights"]
 
 

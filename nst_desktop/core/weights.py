@@ -76,9 +76,8 @@ class DownloadCancelled(WeightsError):
 
 @dataclass(frozen=True)
 class Published:
-    """A VGG19 file with a published URL and SHA-256 prefix."""
+    """A VGG19 file with a published URL and SHA-256 prefix (keyed by its settings value)."""
 
-    name: str  # the settings value
     label: str
     url: str
     filename: str
@@ -88,16 +87,13 @@ class Published:
 
 PUBLISHED: dict[str, Published] = {
     "torchvision": Published(
-        "torchvision",
         "torchvision ImageNet VGG19",
         TORCHVISION_URL,
         TORCHVISION_FILENAME,
         TORCHVISION_HASH_PREFIX,
         "torchvision",
     ),
-    "caffe": Published(
-        "caffe", "Caffe VGG19", CAFFE_URL, CAFFE_FILENAME, CAFFE_HASH_PREFIX, "caffe"
-    ),
+    "caffe": Published("Caffe VGG19", CAFFE_URL, CAFFE_FILENAME, CAFFE_HASH_PREFIX, "caffe"),
 }
 #: Remembered SHA-256 of weights files by path, size and modification time.
 HASHES_NAME = "weights-sha256.json"
@@ -617,11 +613,13 @@ def file_sha256(path: Path) -> str:
         raise WeightsError(f"{path.name} cannot be read ({_first_line(exc)}).") from None
     known.pop(key, None)
     known[key] = [*stamp, digest]
-    while len(known) > MAX_HASHES:
+    text = json.dumps(known)
+    while len(known) > MAX_HASHES or len(text) > MAX_HASH_RECORD_BYTES:  # oldest first
         known.pop(next(iter(known)))
+        text = json.dumps(known)
     try:
         cache_dir().mkdir(parents=True, exist_ok=True)
-        write_bytes(cache_dir() / HASHES_NAME, json.dumps(known).encode("utf-8"))
+        write_bytes(cache_dir() / HASHES_NAME, text.encode("utf-8"))
     except OSError:
         pass  # remembering only saves time
     return digest
