@@ -290,10 +290,10 @@ class MainWindow(QMainWindow):
         recorder = self.runs.recorder
         return recorder.frames if recorder is not None else []
 
-    def _choose_weights(self, _source: str) -> str | None:
+    def _choose_weights(self, source: str) -> str | None:
         from nst_desktop.gui.weights_dialog import WeightsDialog
 
-        dialog = WeightsDialog(self)
+        dialog = WeightsDialog(self, source)
         dialog.exec()
         return dialog.choice
 

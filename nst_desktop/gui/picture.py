@@ -93,7 +93,9 @@ class Picture:
             ended = _ENDED.get(self.status, "ended") if self.status else "ended"
             if self.stale:
                 return f"Previous result · run {self.run}, {ended} ({self.stale})"
-            return f"Run {self.run} · {ended} · {self.source.mode.label}"
+            made = f"Run {self.run} · {ended} · {self.source.mode.label}"
+            weights = self.metadata.get("weights")  # which network made it: looks depend on it
+            return f"{made} · {weights}" if isinstance(weights, str) and weights else made
         return ""
 
     @property

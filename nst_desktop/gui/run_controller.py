@@ -101,12 +101,11 @@ class RunController(QObject):
         return True
 
     def _weights(self, source: str) -> str | None:
-        """The weights to use: asks (download, file, untrained) when ImageNet's are missing."""
-        if source != "torchvision":
-            return source
-        from nst_desktop.core.weights import torchvision_weights_available
+        """The weights to use: asks (download, file, untrained) when a published network
+        (torchvision's or the Caffe VGG19) is not on this computer yet."""
+        from nst_desktop.core.weights import PUBLISHED, published_weights_available
 
-        if torchvision_weights_available():
+        if source not in PUBLISHED or published_weights_available(source):
             return source
         return self.choose_weights(source)
 

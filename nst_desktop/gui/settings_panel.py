@@ -220,6 +220,7 @@ class SettingsPanel(QWidget):
     def _make_weights(self) -> _Knob:
         choices = [
             ("ImageNet VGG19 (torchvision)", "torchvision"),
+            ("Caffe VGG19 (neural-style's, often more vivid colours)", "caffe"),
             ("Random, untrained (for trying the app)", "random"),
         ]
         combo = FileChoiceCombo(choices, "A weights file…", "Choose VGG19 weights", WEIGHTS_FILTER)

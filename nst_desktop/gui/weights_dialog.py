@@ -1,5 +1,6 @@
-"""First use: the VGG19 weights are not on this computer. Download them, choose a file, or try
-the app with untrained weights; never start a run with weights the user did not choose."""
+"""First use: the VGG19 weights are not on this computer. Download them (torchvision's ImageNet
+VGG19 or the Caffe VGG19 of neural-style), choose a file, or try the app with untrained weights;
+never start a run with weights the user did not choose."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -23,8 +25,24 @@ from nst_desktop.gui.jobs import BackgroundJob
 log = logging.getLogger(__name__)
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
 
+#: The published networks the dialog offers, and one sentence on each for an artist.
+NETWORKS = (
+    (
+        "torchvision",
+        "ImageNet VGG19 (torchvision)",
+        "The network of the paper, as PyTorch ships it.",
+    ),
+    (
+        "caffe",
+        "Caffe VGG19 (neural-style's)",
+        "The network neural-style used; many artists find its colours more vivid.",
+    ),
+)
 
-def _download_job(url: str, dest: Path, hash_prefix: str | None) -> BackgroundJob:
+
+def _download_job(
+    url: str, dest: Path, hash_prefix: str | None, source: str = "torchvision"
+) -> BackgroundJob:
     """``core.weights.download`` as a background job: progress as (kB done, kB total); the
     result is "" on success, else one sentence."""
 
@@ -38,10 +56,11 @@ def _download_job(url: str, dest: Path, hash_prefix: str | None) -> BackgroundJo
                 hash_prefix=hash_prefix,
                 progress=lambda done, total: job.report((done >> 10, total >> 10)),
                 cancelled=lambda: job.cancelled,
+                source=source,
             )
         except WeightsError as exc:
             text = str(exc)
-            generic = missing_weights_message()  # written for the command line; say it shorter
+            generic = missing_weights_message(source)  # for the command line: say it shorter
             if text.startswith(generic):
                 text = f"The download failed ({text[len(generic) :].strip(' ()')})."
             return text
@@ -54,35 +73,37 @@ def _download_job(url: str, dest: Path, hash_prefix: str | None) -> BackgroundJo
 
 
 class WeightsDialog(QDialog):
-    """Offers the download (progress, Cancel), "Choose file…", or untrained weights.
+    """Offers the download of a published network (progress, Cancel), "Choose file…", or
+    untrained weights.
 
     After ``exec()``, :attr:`choice` is the settings ``weights`` value to use ("torchvision",
-    "random" or a file path), or None when the user closed the dialog.
+    "caffe", "random" or a file path), or None when the user closed the dialog.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, source: str = "torchvision") -> None:
         super().__init__(parent)
-        from nst_desktop.core import weights as W
-
-        self.url = W.TORCHVISION_URL
-        self.hash_prefix: str | None = W.TORCHVISION_HASH_PREFIX
-        self.dest = W.hub_checkpoint_path()
         self.choice: str | None = None
         self._download: BackgroundJob | None = None
         self.setWindowTitle("VGG19 weights")
         self.setMinimumWidth(520)
         intro = QLabel(
-            "<b>Style transfer needs the trained VGG19 network (548 MB, downloaded once).</b>"
+            "<b>Style transfer needs a trained VGG19 network (about 550 MB, downloaded once).</b>"
             "<br>It is not on this computer yet. Download it now, or choose a copy you already "
             "have."
         )
         intro.setWordWrap(True)
-        self.where = QLabel(
-            f"It is kept at:<br><code>{self.dest}</code><br>You can also put "
-            f"<code>{W.TORCHVISION_FILENAME}</code> there yourself."
-        )
+        self.network = QComboBox()
+        self.network.setObjectName("weightsNetwork")
+        for key, label, _about in NETWORKS:
+            self.network.addItem(label, key)
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.network.currentIndexChanged.connect(lambda _i: self._show_network())
+        self.network.setCurrentIndex(max(0, self.network.findData(source)))
+        self._show_network()
         self.bar = QProgressBar()
         self.bar.setVisible(False)
         self.message = QLabel()
@@ -110,10 +131,30 @@ class WeightsDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(self.network)
+        layout.addWidget(self.about)
         layout.addWidget(self.where)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
+
+    @property
+    def source(self) -> str:
+        """The published network chosen in the dialog ("torchvision" or "caffe")."""
+        return str(self.network.currentData())
+
+    def _show_network(self) -> None:
+        """Point the download, the sentence and the folder at the chosen network."""
+        from nst_desktop.core import weights as W
+
+        spec = W.PUBLISHED[self.source]
+        self.url, self.hash_prefix = spec.url, spec.hash_prefix
+        self.dest = W.hub_checkpoint_path(self.source)
+        self.about.setText(next(about for key, _l, about in NETWORKS if key == self.source))
+        self.where.setText(
+            f"It is kept at:<br><code>{self.dest}</code><br>You can also put "
+            f"<code>{spec.filename}</code> there yourself."
+        )
 
     @property
     def downloading(self) -> bool:
@@ -125,9 +166,9 @@ class WeightsDialog(QDialog):
         self.message.clear()
         self.bar.setVisible(True)
         self.bar.setRange(0, 0)
-        for b in (self.download_button, self.choose_button, self.random_button):
+        for b in (self.download_button, self.choose_button, self.random_button, self.network):
             b.setEnabled(False)
-        self._download = _download_job(self.url, self.dest, self.hash_prefix)
+        self._download = _download_job(self.url, self.dest, self.hash_prefix, self.source)
         self._download.progressed.connect(self._on_progress)
         self._download.succeeded.connect(self._on_finished)
         self._download.start()
@@ -171,10 +212,10 @@ class WeightsDialog(QDialog):
     def _on_finished(self, error: str) -> None:
         self._download = None
         self.bar.setVisible(False)
-        for b in (self.download_button, self.choose_button, self.random_button):
+        for b in (self.download_button, self.choose_button, self.random_button, self.network):
             b.setEnabled(True)
         if not error:
-            self._finish("torchvision")
+            self._finish(self.source)
             return
         if "cancelled" not in error:
             error += " Check the internet connection, or use “Choose file…”."

@@ -72,6 +72,7 @@ def test_the_picture_says_what_it_is(qtbot, window):
     assert _caption(window) == "Photo · photo.png"
     _run(qtbot, window)
     assert _caption(window).startswith("Run 1 · finished")
+    assert _caption(window).endswith("· random (untrained, seed 0)")  # which network made it
     _start_long(qtbot, window)
     assert _caption(window).startswith("Run 2 · live")
     _stop(qtbot, window)

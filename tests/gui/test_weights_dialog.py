@@ -109,3 +109,38 @@ def test_a_run_never_starts_with_weights_the_user_did_not_choose(qtbot, tmp_path
     qtbot.waitUntil(lambda: w.model.run_state == "idle", timeout=60_000)
     assert w.model.runs.last_result.status == "done"
     assert "untrained" in w.model.runs.last_result.metadata["weights"]
+
+
+def test_the_caffe_vgg19_is_one_more_choice_with_its_sentence(qtbot, dialog, serve_files):
+    from nst_desktop.core.weights import PUBLISHED
+
+    assert dialog.source == "torchvision"
+    dialog.network.setCurrentIndex(dialog.network.findData("caffe"))
+    assert "neural-style used" in dialog.about.text()
+    assert dialog.url == PUBLISHED["caffe"].url
+    assert str(hub_checkpoint_path("caffe")) in dialog.where.text()
+    srv = serve_files({"/caffe.pth": PAYLOAD})
+    dialog.url = srv.url + "/caffe.pth"
+    dialog.hash_prefix = hashlib.sha256(PAYLOAD).hexdigest()[:8]
+    dialog.start_download()
+    qtbot.waitUntil(lambda: dialog.choice is not None, timeout=20_000)
+    assert dialog.choice == "caffe"
+    assert hub_checkpoint_path("caffe").read_bytes() == PAYLOAD
+    assert not hub_checkpoint_path().exists()
+
+
+def test_a_run_with_the_caffe_vgg19_missing_asks_for_it(qtbot, tmp_path, monkeypatch):
+    qs = QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(qs)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.runs.engine_ready, timeout=60_000)
+    w.model.update_settings(size=32, steps=2, weights="caffe")
+    offered = []
+
+    def closed(self):
+        offered.append(self.source)
+        return 0
+
+    monkeypatch.setattr(WeightsDialog, "exec", closed)
+    assert w.start_run() is False and w.runs.thread is None
+    assert offered == ["caffe"]
