@@ -74,3 +74,24 @@ def test_flat_images_do_not_break_histogram_matching():
     assert out.dtype == np.uint8 and np.isfinite(out).all()
     out = match_histogram(_photo(8, 8), flat)
     assert np.abs(out.astype(int) - 128).max() <= 2
+
+
+def test_luminance_only_gives_back_the_colour_when_brightness_is_unchanged():
+    """Float conversion, rounded once: no 8-bit YCbCr round trip shifting colours by levels."""
+    rng = np.random.default_rng(3)
+    colours = np.concatenate(
+        [np.array([[200, 100, 50], [0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 0, 255]]),
+         rng.integers(0, 256, (2000, 3))]
+    ).astype(np.uint8).reshape(-1, 1, 3)  # fmt: skip
+    assert np.array_equal(luminance_only(colours, colours), colours)
+    single = np.array([[[200, 100, 50]]], dtype=np.uint8)
+    assert luminance_only(single, single).tolist() == [[[200, 100, 50]]]
+
+
+def test_luminance_only_takes_the_brightness_from_the_result():
+    content = np.full((4, 4, 3), (200, 100, 50), dtype=np.uint8)
+    grey = np.full((4, 4, 3), 120, dtype=np.uint8)  # no channel clipped
+    out = luminance_only(grey, content).astype(np.float64)
+    luma = out @ np.array([0.299, 0.587, 0.114])
+    assert np.all(np.abs(luma - 120) <= 0.6)
+    assert out[0, 0, 0] > out[0, 0, 1] > out[0, 0, 2]  # the content's orange, darker

@@ -13,11 +13,24 @@ def _fit(reference: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.asarray(img)
 
 
+#: Full-range BT.601 (JPEG's YCbCr, as Pillow's): Y, Cb, Cr from R, G, B in 0-255.
+_TO_YCC = np.array(
+    [[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]]
+)
+_FROM_YCC = np.linalg.inv(_TO_YCC)
+
+
 def luminance_only(result: np.ndarray, content: np.ndarray) -> np.ndarray:
-    """The result's brightness (Y) with the content's colour (Cb, Cr)."""
-    y = Image.fromarray(result).convert("YCbCr").split()[0]
-    _, cb, cr = Image.fromarray(_fit(content, result.shape)).convert("YCbCr").split()
-    return np.asarray(Image.merge("YCbCr", (y, cb, cr)).convert("RGB"))
+    """The result's brightness (Y) with the content's colour (Cb, Cr).
+
+    Computed in float and rounded once: Pillow's 8-bit YCbCr conversions truncate twice and
+    shift colours by up to 3.5 levels ((200, 100, 50) came back as (199, 99, 49)).
+    """
+    y = result.reshape(-1, 3).astype(np.float64) @ _TO_YCC[0]
+    chroma = _fit(content, result.shape).reshape(-1, 3).astype(np.float64) @ _TO_YCC[1:].T
+    ycc = np.concatenate([y[:, None], chroma], axis=1)  # the offset of 128 cancels out
+    rgb = ycc @ _FROM_YCC.T
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8).reshape(result.shape)
 
 
 def match_histogram(result: np.ndarray, content: np.ndarray) -> np.ndarray:

@@ -143,6 +143,21 @@ def _init_image(
     return to_tensor(img.resize((w, h), Image.Resampling.LANCZOS), device)
 
 
+def _want_predicate(want_image: Callable[[int], bool] | int) -> Callable[[int], bool]:
+    """An interval (0: never before the end) or a predicate on the step number, as a predicate."""
+    if not isinstance(want_image, int):
+        return want_image
+    every = want_image
+    return (lambda step: step % every == 0) if every > 0 else (lambda step: False)
+
+
+def _check_inputs(mode: str, inputs: Inputs) -> None:
+    if mode in ("transfer", "content-rep", "sweep") and inputs.content is None:
+        raise ImageError("Choose a content image first.")
+    if mode in ("transfer", "style-rep", "sweep") and not inputs.styles:
+        raise ImageError("Choose at least one style image first.")
+
+
 def run(
     settings: RunSettings,
     inputs: Inputs,
@@ -160,116 +175,150 @@ def run(
     """
     settings.validate()
     control = control or RunControl()
-    if isinstance(want_image, int):
-        every = want_image
-        want_image = (lambda step: step % every == 0) if every > 0 else (lambda step: False)
+    want = _want_predicate(want_image)
     stages = plan(settings)
-    mode = settings.mode
-    needs_content = mode in ("transfer", "content-rep", "sweep")
-    needs_style = mode in ("transfer", "style-rep", "sweep")
-    if needs_content and inputs.content is None:
-        raise ImageError("Choose a content image first.")
-    if needs_style and not inputs.styles:
-        raise ImageError("Choose at least one style image first.")
+    _check_inputs(settings.mode, inputs)
+    needs_style = settings.mode in ("transfer", "style-rep", "sweep")
     blend = settings.style_blend_for(len(inputs.styles)) if needs_style else []
     bf16 = use_bfloat16(settings.precision, device)
     torch.manual_seed(settings.seed)
     features = features.to(device)
-
-    total = sum(s.steps for s in stages)
-    done_before = 0
-    previous: torch.Tensor | None = None
-    watch = _Stopwatch()
+    context = _RunContext(
+        settings, inputs, features, device, control, want, blend, bf16, _Stopwatch()
+    )
+    context.total = sum(s.steps for s in stages)
     for index, stage in enumerate(stages):
-        layers = list(stage.content_layers) + list(stage.style_layers)
-        min_side = _deepest_min_side(layers)
-        # The image being optimized takes the shape of the content image (transfer, content
-        # study) or of the first style image (texture synthesis).
-        base = inputs.content if stage.mode != "style-rep" else inputs.styles[0]
-        shape_img = resize_longest(base, stage.size, min_side)
-        w, h = shape_img.size
-        content_t = to_tensor(shape_img, device) if stage.mode != "style-rep" else None
-        style_size = max(min_side, round(stage.size * settings.style_scale))
-        style_ts = [
-            to_tensor(resize_longest(img, style_size, min_side), device)
-            for img in (inputs.styles if stage.mode != "content-rep" else ())
-        ]
-        weights = {
-            "transfer": (settings.content_weight, settings.style_weight),
-            "content-rep": (1.0, 0.0),
-            "style-rep": (0.0, 1.0),
-        }[stage.mode]
-        if stage.from_previous and previous is not None:
-            init = nn.functional.interpolate(
-                previous, size=(h, w), mode="bicubic", align_corners=False
-            ).clamp_(0, 1)
-        else:
-            init = _init_image(settings, (h, w), content_t, inputs.styles, device)
-        # A host copy: the picture to hand back if the device fails before any evaluation, or
-        # fails so badly that even its memory cannot be read any more.
-        start_pixels = to_uint8(init)
-        post = _color_post(settings, stage.mode, shape_img)
-        try:
-            model = VGGFeatures(features, layers, settings.pool).to(device)
-            objective = Objective(
-                model,
-                content_image=content_t if stage.content_layers else None,
-                content_layers=stage.content_layers,
-                style_images=style_ts,
-                style_blend=blend,
-                style_layers=stage.style_layers,
-                content_weight=weights[0],
-                style_weight=weights[1],
-                tv_weight=settings.tv_weight,
-                bfloat16=bf16,
-                normalization=settings.normalization,
-            )
-        except RuntimeError as exc:  # out of memory while computing the targets (big images)
-            # Same contract as a failure mid-run: a final record with the best image there is.
-            nan = math.nan
-            yield StepRecord(
-                done_before,
-                total,
-                nan,
-                nan,
-                nan,
-                nan,
-                watch.elapsed(),
-                image=start_pixels,
-                stage=index,
-                stage_label=stage.label,
-                stage_done=True,
-                status=ERROR,
-                message=runtime_message(exc),
-                failure=failure_kind(exc),
-                error=exc,
-            )
-            return
-        result: list[torch.Tensor] = []
-        for rec in _optimize(
-            settings,
-            objective,
-            init,
-            stage.steps,
-            control,
-            want_image,
-            done_before,
-            total,
-            watch,
-            start_pixels,
-            post,
-            result,
-        ):
-            rec.stage, rec.stage_label = index, stage.label
-            if rec.final:
-                rec.stage_done = True
-                done_before = rec.step
-                if rec.status == DONE and index < len(stages) - 1:
-                    rec.status = RUNNING  # the run goes on with the next stage
+        last = index == len(stages) - 1
+        rec = None
+        for rec in _run_stage(context, index, stage, last):
             yield rec
-        if rec.status != RUNNING:
+        if rec is None or rec.status != RUNNING:
             return
-        previous = result[0]
+
+
+@dataclass
+class _RunContext:
+    """What every stage of one run shares, and what a stage hands to the next."""
+
+    settings: RunSettings
+    inputs: Inputs
+    features: nn.Sequential
+    device: torch.device
+    control: RunControl
+    want_image: Callable[[int], bool]
+    blend: list[float]
+    bf16: bool
+    watch: _Stopwatch
+    total: int = 0
+    done_before: int = 0  # evaluations of the stages already run
+    previous: torch.Tensor | None = None  # the previous stage's final image
+
+
+@dataclass
+class _StageInputs:
+    """One stage's tensors: the shape image, its content and style targets and the start image."""
+
+    shape_img: Image.Image
+    content: torch.Tensor | None
+    styles: list[torch.Tensor]
+    init: torch.Tensor
+
+
+def _stage_inputs(context: _RunContext, stage: Stage) -> _StageInputs:
+    settings, inputs, device = context.settings, context.inputs, context.device
+    layers = list(stage.content_layers) + list(stage.style_layers)
+    min_side = _deepest_min_side(layers)
+    # The image being optimized takes the shape of the content image (transfer, content
+    # study) or of the first style image (texture synthesis).
+    base = inputs.content if stage.mode != "style-rep" else inputs.styles[0]
+    shape_img = resize_longest(base, stage.size, min_side)
+    w, h = shape_img.size
+    content_t = to_tensor(shape_img, device) if stage.mode != "style-rep" else None
+    style_size = max(min_side, round(stage.size * settings.style_scale))
+    style_ts = [
+        to_tensor(resize_longest(img, style_size, min_side), device)
+        for img in (inputs.styles if stage.mode != "content-rep" else ())
+    ]
+    if stage.from_previous and context.previous is not None:
+        init = nn.functional.interpolate(
+            context.previous, size=(h, w), mode="bicubic", align_corners=False
+        ).clamp_(0, 1)
+    else:
+        init = _init_image(settings, (h, w), content_t, inputs.styles, device)
+    return _StageInputs(shape_img, content_t, style_ts, init)
+
+
+def _objective(context: _RunContext, stage: Stage, tensors: _StageInputs) -> Objective:
+    settings = context.settings
+    weights = {
+        "transfer": (settings.content_weight, settings.style_weight),
+        "content-rep": (1.0, 0.0),
+        "style-rep": (0.0, 1.0),
+    }[stage.mode]
+    layers = list(stage.content_layers) + list(stage.style_layers)
+    model = VGGFeatures(context.features, layers, settings.pool).to(context.device)
+    return Objective(
+        model,
+        content_image=tensors.content if stage.content_layers else None,
+        content_layers=stage.content_layers,
+        style_images=tensors.styles,
+        style_blend=context.blend,
+        style_layers=stage.style_layers,
+        content_weight=weights[0],
+        style_weight=weights[1],
+        tv_weight=settings.tv_weight,
+        bfloat16=context.bf16,
+        normalization=settings.normalization,
+    )
+
+
+def _run_stage(context: _RunContext, index: int, stage: Stage, last: bool) -> Iterator[StepRecord]:
+    """One stage's records, labelled; the last one is final, or RUNNING when a stage follows."""
+    tensors = _stage_inputs(context, stage)
+    # A host copy: the picture to hand back if the device fails before any evaluation, or
+    # fails so badly that even its memory cannot be read any more.
+    start_pixels = to_uint8(tensors.init)
+    post = _color_post(context.settings, stage.mode, tensors.shape_img)
+    try:
+        objective = _objective(context, stage, tensors)
+    except RuntimeError as exc:  # out of memory while computing the targets (big images)
+        # Same contract as a failure mid-run: a final record with the best image there is.
+        nan = math.nan
+        yield StepRecord(
+            context.done_before,
+            context.total,
+            nan,
+            nan,
+            nan,
+            nan,
+            context.watch.elapsed(),
+            image=start_pixels,
+            stage=index,
+            stage_label=stage.label,
+            stage_done=True,
+            status=ERROR,
+            message=runtime_message(exc),
+            failure=failure_kind(exc),
+            error=exc,
+        )
+        return
+    loop = _StageLoop(
+        context.settings,
+        objective,
+        tensors.init,
+        stage.steps,
+        context,
+        post,
+    )
+    for rec in loop.records(start_pixels):
+        rec.stage, rec.stage_label = index, stage.label
+        if rec.final:
+            rec.stage_done = True
+            context.done_before = rec.step
+            if rec.status == DONE and not last:
+                rec.status = RUNNING  # the run goes on with the next stage
+        yield rec
+    context.previous = loop.kept
 
 
 def _color_post(
@@ -285,21 +334,25 @@ class _Halt(Exception):
     """Raised inside the closure to leave the optimizer between two evaluations."""
 
 
-def _optimize(
-    settings: RunSettings,
-    objective: Objective,
-    init: torch.Tensor,
-    steps: int,
-    control: RunControl,
-    want_image: Callable[[int], bool],
-    step0: int,
-    total: int,
-    watch: _Stopwatch,
-    start_pixels: np.ndarray,
-    post: Callable[[np.ndarray], np.ndarray],
-    result: list[torch.Tensor],
-) -> Iterator[StepRecord]:
-    """One stage's loop; the last record is final. ``result`` receives the final tensor.
+def _make_optimizer(settings: RunSettings, x: torch.Tensor) -> torch.optim.Optimizer:
+    if settings.optimizer != "lbfgs":
+        return torch.optim.Adam([x], lr=settings.effective_lr)
+    return torch.optim.LBFGS(
+        [x],
+        lr=settings.effective_lr,
+        max_iter=1,  # one iteration per step(): each evaluation reaches the caller
+        # torch's default max_eval (max_iter * 5 // 4 = 1) would leave the strong-Wolfe search
+        # no evaluation to shrink a failed step (max_ls = 0): it returns t = 0 and stalls.
+        max_eval=26,
+        history_size=settings.lbfgs_history,
+        tolerance_grad=-1.0,  # never "converge" silently; the step budget ends the run
+        tolerance_change=-1.0,
+        line_search_fn=None,  # set before every step, in _StageLoop._choose_line_search
+    )
+
+
+class _StageLoop:
+    """One stage's loop: the optimizer, its closure and the image a final record gets.
 
     The final image is, for L-BFGS, the lowest-loss image evaluated: without a line search its
     loss may jump by 10-10,000x for a few steps before it recovers (benchmarks/lbfgs_compare.py
@@ -308,126 +361,138 @@ def _optimize(
     its last image is the one the user watched arrive). The final record carries that image's
     loss and terms, under the step number of the last evaluation.
     """
-    x = init.detach().clone().contiguous().requires_grad_(True)
-    kept = x.detach().clone()  # the image a final record gets: best (L-BFGS) or last good (Adam)
-    lr = settings.effective_lr
-    lbfgs = settings.optimizer == "lbfgs"
-    always_search = lbfgs and settings.lbfgs_line_search
-    kept_what = "best image" if lbfgs else "last good image"
-    if lbfgs:
-        opt: torch.optim.Optimizer = torch.optim.LBFGS(
-            [x],
-            lr=lr,
-            max_iter=1,  # one iteration per step(): each evaluation reaches the caller
-            # torch's default max_eval (max_iter * 5 // 4 = 1) would leave the strong-Wolfe search
-            # no evaluation to shrink a failed step (max_ls = 0): it returns t = 0 and stalls.
-            max_eval=26,
-            history_size=settings.lbfgs_history,
-            tolerance_grad=-1.0,  # never "converge" silently; the step budget ends the run
-            tolerance_change=-1.0,
-            line_search_fn=None,  # set before every step, below
-        )
-    else:
-        opt = torch.optim.Adam([x], lr=lr)
-    pending: list[StepRecord] = []
-    kept_rec: StepRecord | None = None
-    seen: StepRecord | None = None  # the latest record with an image (already on the host)
-    scale: float | None = None
-    count = 0
-    halt: tuple[str, str, BaseException | None] | None = None
 
-    def evaluate() -> torch.Tensor:
-        nonlocal count, halt, kept_rec, seen, scale
-        if control.paused:
-            watch.wait_while_paused(control)
-        if control.stopped:
-            which = "best image so far" if lbfgs else "current image"
-            halt = (STOPPED, f"Stopped; the {which} is kept.", None)
+    def __init__(
+        self,
+        settings: RunSettings,
+        objective: Objective,
+        init: torch.Tensor,
+        steps: int,
+        context: _RunContext,
+        post: Callable[[np.ndarray], np.ndarray],
+    ) -> None:
+        self.objective, self.steps, self.post = objective, steps, post
+        self.control, self.watch = context.control, context.watch
+        self.want_image = context.want_image
+        self.step0, self.total = context.done_before, context.total
+        self.x = init.detach().clone().contiguous().requires_grad_(True)
+        # The image a final record gets: best (L-BFGS) or last good (Adam).
+        self.kept = self.x.detach().clone()
+        self.lbfgs = settings.optimizer == "lbfgs"
+        self.always_search = self.lbfgs and settings.lbfgs_line_search
+        self.kept_what = "best image" if self.lbfgs else "last good image"
+        self.opt = _make_optimizer(settings, self.x)
+        self.pending: list[StepRecord] = []
+        self.kept_rec: StepRecord | None = None
+        self.seen: StepRecord | None = None  # the latest record with an image (on the host)
+        self.scale: float | None = None
+        self.count = 0
+        self.halt: tuple[str, str, BaseException | None] | None = None
+
+    def _check_control(self) -> None:
+        if self.control.paused:
+            self.watch.wait_while_paused(self.control)
+        if self.control.stopped:
+            which = "best image so far" if self.lbfgs else "current image"
+            self.halt = (STOPPED, f"Stopped; the {which} is kept.", None)
             raise _Halt
-        if count >= steps:
+        if self.count >= self.steps:
             raise _Halt
-        opt.zero_grad(set_to_none=True)
-        loss, terms = objective(x)
+
+    def evaluate(self) -> torch.Tensor:
+        """The optimizer's closure: one evaluation, one pending record."""
+        self._check_control()
+        x = self.x
+        self.opt.zero_grad(set_to_none=True)
+        loss, terms = self.objective(x)
         values = terms.tolist()  # the one host sync of the step
         total_loss = sum(values)
         if not math.isfinite(total_loss):
-            halt = (
+            self.halt = (
                 NONFINITE,
-                f"The loss became infinite or NaN, so the run stopped and kept the {kept_what}; "
-                "lower the learning rate or the style weight.",
+                f"The loss became infinite or NaN, so the run stopped and kept the "
+                f"{self.kept_what}; lower the learning rate or the style weight.",
                 None,
             )
             raise _Halt
-        count += 1
-        step = step0 + count
-        rec = StepRecord(step, total, total_loss, *values, watch.elapsed())
-        pending.append(rec)
-        if scale is None:
+        self.count += 1
+        step = self.step0 + self.count
+        rec = StepRecord(step, self.total, total_loss, *values, self.watch.elapsed())
+        self.pending.append(rec)
+        if self.scale is None:
             # The optimizer sees the loss scaled to 1 at the start: L-BFGS's curvature update
             # (skipped when yᵀs < 1e-10) and Adam's epsilon assume gradients of ordinary size,
             # and NST losses range over ten orders of magnitude with weights and layers.
-            scale = 1.0 / total_loss if total_loss > 0 else 1.0
-        loss = loss * scale
+            self.scale = 1.0 / total_loss if total_loss > 0 else 1.0
+        loss = loss * self.scale
         loss.backward()
-        if not lbfgs or kept_rec is None or total_loss < kept_rec.loss:
-            kept.copy_(x.detach())
-            kept_rec = rec
-        if want_image(step):
-            rec.image = post(to_uint8(x))
-            seen = rec
+        if not self.lbfgs or self.kept_rec is None or total_loss < self.kept_rec.loss:
+            self.kept.copy_(x.detach())
+            self.kept_rec = rec
+        if self.want_image(step):
+            rec.image = self.post(to_uint8(x))
+            self.seen = rec
         return loss
 
-    try:
-        while count < steps and halt is None:
-            if lbfgs:
-                # Without curvature pairs L-BFGS steps along the bare gradient with step length
-                # lr, which from the content image (negative curvature: every yᵀs < 0 is
-                # rejected) stays tiny forever; measured at 128 px: loss 0.0059 -> 0.0053 in 40
-                # steps against 0.00015 this way. So once a pair has been tried and the history
-                # is still empty, the line search runs until it holds one.
-                state = opt.state[x]
-                stuck = state.get("n_iter", 0) >= 2 and not state.get("old_dirs")
-                search = always_search or stuck
-                opt.param_groups[0]["line_search_fn"] = "strong_wolfe" if search else None
-            try:
-                opt.step(evaluate)
-            except _Halt:
-                pass
-            if not lbfgs:
-                with torch.no_grad():
-                    x.clamp_(0.0, 1.0)
-            yield from pending
-            pending.clear()
-    except (torch.cuda.OutOfMemoryError, RuntimeError) as exc:
-        yield from pending
-        pending.clear()
-        halt = (ERROR, runtime_message(exc, kept_what), exc)
-    status, message, error = halt if halt is not None else (DONE, "", None)
-    if status == DONE and count < steps:  # pragma: no cover - defensive
-        status = STOPPED
-    final_rec = kept_rec
-    try:
-        image = post(to_uint8(kept))
-    except RuntimeError:  # the device is gone for good: its memory cannot be read either
-        if kept_rec is None or kept_rec.image is None:
-            final_rec = seen
-        image = final_rec.image if final_rec is not None else post(start_pixels)
-    nan = math.nan
-    result.append(kept)
-    yield StepRecord(
-        step0 + count,
-        total,
-        final_rec.loss if final_rec else nan,
-        final_rec.content if final_rec else nan,
-        final_rec.style if final_rec else nan,
-        final_rec.tv if final_rec else nan,
-        watch.elapsed(),
-        image=image,
-        status=status,
-        message=message,
-        failure=failure_kind(error) if status == ERROR and error is not None else "",
-        error=error,
-    )
+    def _choose_line_search(self) -> None:
+        # Without curvature pairs L-BFGS steps along the bare gradient with step length lr,
+        # which from the content image (negative curvature: every yᵀs < 0 is rejected) stays
+        # tiny forever; measured at 128 px: loss 0.0059 -> 0.0053 in 40 steps against 0.00015
+        # this way. So once a pair has been tried and the history is still empty, the line
+        # search runs until it holds one.
+        state = self.opt.state[self.x]
+        stuck = state.get("n_iter", 0) >= 2 and not state.get("old_dirs")
+        search = self.always_search or stuck
+        self.opt.param_groups[0]["line_search_fn"] = "strong_wolfe" if search else None
+
+    def records(self, start_pixels: np.ndarray) -> Iterator[StepRecord]:
+        """Every evaluation's record, then the final one (see :meth:`_final_record`)."""
+        try:
+            while self.count < self.steps and self.halt is None:
+                if self.lbfgs:
+                    self._choose_line_search()
+                try:
+                    self.opt.step(self.evaluate)
+                except _Halt:
+                    pass
+                if not self.lbfgs:
+                    with torch.no_grad():
+                        self.x.clamp_(0.0, 1.0)
+                yield from self.pending
+                self.pending.clear()
+        except (torch.cuda.OutOfMemoryError, RuntimeError) as exc:
+            yield from self.pending
+            self.pending.clear()
+            self.halt = (ERROR, runtime_message(exc, self.kept_what), exc)
+        yield self._final_record(start_pixels)
+
+    def _final_record(self, start_pixels: np.ndarray) -> StepRecord:
+        """The kept image with its loss and terms, under the step number of the last evaluation."""
+        status, message, error = self.halt if self.halt is not None else (DONE, "", None)
+        if status == DONE and self.count < self.steps:  # pragma: no cover - defensive
+            status = STOPPED
+        final_rec = self.kept_rec
+        try:
+            image = self.post(to_uint8(self.kept))
+        except RuntimeError:  # the device is gone for good: its memory cannot be read either
+            if final_rec is None or final_rec.image is None:
+                final_rec = self.seen
+            image = final_rec.image if final_rec is not None else self.post(start_pixels)
+        nan = math.nan
+        return StepRecord(
+            self.step0 + self.count,
+            self.total,
+            final_rec.loss if final_rec else nan,
+            final_rec.content if final_rec else nan,
+            final_rec.style if final_rec else nan,
+            final_rec.tv if final_rec else nan,
+            self.watch.elapsed(),
+            image=image,
+            status=status,
+            message=message,
+            failure=failure_kind(error) if status == ERROR and error is not None else "",
+            error=error,
+        )
 
 
 # Phrases of torch's errors when a GPU is lost mid-run (driver reset, eGPU unplugged, Xid error).
