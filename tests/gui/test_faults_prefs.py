@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QDesktopServices
 
 from nst_desktop.core.settings import RunSettings
 from nst_desktop.gui.main_window import MainWindow
@@ -77,3 +78,35 @@ def test_a_path_with_bytes_that_are_not_utf8_is_restored_exactly(qtbot, tmp_path
     assert w2.model.styles == [(style, 0.5)]
     assert photo in RecentFiles(again, "recent/images").paths()
     assert Path(w2.model.content_path).read_bytes() == Path(photo).read_bytes()
+
+
+def test_an_unwritable_data_folder_is_told_once_and_the_menu_says_why(
+    qtbot, tmp_path, monkeypatch, caplog
+):
+    """The data folder cannot be made (a file stands where a folder should be, which stops
+    root too): the window says at start where pictures will not be autosaved and why, and the
+    menu actions that open its folders say so instead of failing."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    data = blocker / "data"
+    monkeypatch.setenv("NST_DESKTOP_DATA_DIR", str(data))
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url)))
+    with caplog.at_level(logging.WARNING):
+        w = MainWindow(QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat),
+                       load_engine=False)  # fmt: skip
+    qtbot.addWidget(w)
+    text = w.message_bar.text()
+    assert text.startswith(f"Pictures will not be autosaved: NST Desktop cannot write to {data}")
+    assert "(Not a directory)" in text and "Export the pictures you want to keep" in text
+    assert [r.getMessage() for r in caplog.records if "autosave is off" in r.getMessage()] == [
+        f"autosave is off: cannot write to {data / 'autosave'} (Not a directory)"
+    ]
+    menus = {a.text(): a.menu() for a in w.menuBar().actions()}
+    for menu, name, what in (("&File", "Open autosave folder", "autosave folder"),
+                             ("&Help", "Open log folder", "log folder")):  # fmt: skip
+        action = next(a for a in menus[menu].actions() if a.text() == name)
+        action.trigger()  # no exception: the excepthook's "Sorry" never shows
+        assert w.message_bar.text().startswith(f"The {what} {data}")
+        assert "cannot be made (Not a directory)" in w.message_bar.text()
+    assert opened == []
