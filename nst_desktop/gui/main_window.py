@@ -344,7 +344,19 @@ class MainWindow(QMainWindow):
             self.load_settings_from(path)
 
     def load_settings_from(self, path: str) -> bool:
-        return self.model.load_picture_settings(path)
+        return self.model.load_picture_settings(path, use_file=self._confirm_start_file)
+
+    def _confirm_start_file(self, path: str) -> bool:
+        """A picture may name any file here as its start image: the user decides."""
+        answer = QMessageBox.question(
+            self,
+            "Use a file from this computer?",
+            f"The picture's settings start from the file {path} on this computer. A picture "
+            "someone sent you could name any file here. Use this file as the start image?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def about(self) -> None:
         torch_version = "not loaded yet"
