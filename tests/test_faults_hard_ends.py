@@ -86,27 +86,25 @@ def test_an_output_that_is_an_input_is_refused(capsys, pics, tmp_path):
     (tmp_path / "link.png").symlink_to(content)
     os.link(content, tmp_path / "hard.png")
     cli_succeeds(capsys, "transfer", content, style, "-o", tmp_path / "made.png", *FAST)
+    inputs, linked = "one of the inputs", f"the input {content}"
+    made = tmp_path / "made.png"
     cases = [
-        (["transfer", content, style], content, "photo.png"),
-        (["transfer", content, style], tmp_path / "link.png", "photo.png"),
-        (["transfer", content, style], tmp_path / "hard.png", "photo.png"),
-        (["transfer", content, style], style, "style.png"),
-        (["transfer", content, style, "--init", start], start, "start.png"),
-        (["style-rep", style], style, "style.png"),
-        (["content-rep", content], tmp_path / "hard.png", "photo.png"),
-        (
-            ["transfer", content, style, "--settings-from", tmp_path / "made.png"],
-            tmp_path / "made.png",
-            "made.png",
-        ),  # fmt: skip
+        (["transfer", content, style], content, inputs),
+        (["transfer", content, style], tmp_path / "link.png", linked),
+        (["transfer", content, style], tmp_path / "hard.png", linked),
+        (["transfer", content, style], style, inputs),
+        (["transfer", content, style, "--init", start], start, inputs),
+        (["style-rep", style], style, inputs),
+        (["content-rep", content], tmp_path / "hard.png", linked),
+        (["transfer", content, style, "--settings-from", made], made, inputs),
     ]
-    for args, output, name in cases:
+    for args, output, which in cases:
 
-        def refused(args=args, output=output, name=name):
+        def refused(args=args, output=output, which=which):
             line = cli_refuses(capsys, *args, "-o", output, *FAST)
             assert line == (
-                f"nst-desktop: {output} is the input {name}, and writing the result there would "
-                "destroy it; choose another output name."
+                f"nst-desktop: {output} is {which}, and writing the result there would destroy "
+                "it; choose another output name."
             )
 
         _same_bytes_after(content, lambda: _same_bytes_after(style, refused))
@@ -114,11 +112,11 @@ def test_an_output_that_is_an_input_is_refused(capsys, pics, tmp_path):
     grid = tmp_path / "g-style.png"
     gradient().save(grid)
     line = cli_refuses(capsys, "sweep", content, grid, "-o", tmp_path / "g.png", *FAST)
-    assert "is the input g-style.png" in line
+    assert "g-style.png is one of the inputs" in line
     gradient().save(tmp_path / "anim.gif")
     line = cli_refuses(capsys, "transfer", content, tmp_path / "anim.gif", "-o",
                        tmp_path / "t.png", "--timelapse", tmp_path / "anim.gif", *FAST)  # fmt: skip
-    assert "is the input anim.gif" in line
+    assert "anim.gif is one of the inputs" in line
 
 
 # ----------------------------------------------------------------- long names

@@ -69,9 +69,10 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path]) -> None:
     for path in outputs:
         same = next((p for p in inputs if same_file(path, p)), None)
         if same is not None:
+            which = "one of the inputs" if _same_path(path, same) else f"the input {same}"
             raise OutputError(
-                f"{path} is the input {same.name}, and writing the result there would destroy "
-                "it; choose another output name."
+                f"{path} is {which}, and writing the result there would destroy it; choose "
+                "another output name."
             )
 
 
@@ -105,6 +106,11 @@ def same_file(a: Path, b: Path) -> bool:
     except (OSError, ValueError):
         return False
     return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name a file by the same way (not through a link)."""
+    return os.path.abspath(a) == os.path.abspath(b)
 
 
 def rescue_path(target: Path, folder: Path) -> Path:

@@ -3,6 +3,7 @@ settings they were made with embedded; asks where, and before replacing a file."
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -151,11 +152,12 @@ class Exporter:
         used = next((p for p in inputs if same_file(target, p)), None)
         if used is None:
             return not target.exists() or self._confirm_overwrite(target)
+        link = "" if os.path.abspath(used) == os.path.abspath(target) else f" ({used.name})"
         answer = QMessageBox.question(
             self.parent,
             "Replace a picture in use?",
-            f"{target.name} is {used.name}, one of the pictures this run is made from. Replacing "
-            "it destroys the original. Replace it anyway?",
+            f"{target.name} is one of the pictures this run is made from{link}. Replacing it "
+            "destroys the original. Replace it anyway?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )

@@ -59,11 +59,10 @@ def test_exporting_over_a_picture_in_use_asks_first(qtbot, tmp_path, files, monk
     qtbot.waitUntil(lambda: w.model.run_state == "idle", timeout=RUN_TIMEOUT_MS)
     original = photo.read_bytes()
     asked = _answers(monkeypatch, No)
-    for target, used in ((photo, "photo.png"), (tmp_path / "same.png", "photo.png"),
-                         (style, "art.png")):  # fmt: skip
+    for target, link in ((photo, ""), (tmp_path / "same.png", " (photo.png)"), (style, "")):
         assert w.export(str(target)) is None
         assert asked[-1] == (
-            f"{target.name} is {used}, one of the pictures this run is made from. Replacing it "
+            f"{target.name} is one of the pictures this run is made from{link}. Replacing it "
             "destroys the original. Replace it anyway?"
         )
     assert photo.read_bytes() == original
