@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Neural Style Transfer (Gatys et al.) on VGG19. Without a command, opens the "
         "window.",
         epilog="Exit status: 0 done; 2 bad input or usage; 1 anything else. "
-        "Ctrl-C stops and saves the current image.",
+        "Ctrl-C (or SIGTERM, SIGHUP) stops and saves the current image.",
     )
     parser.add_argument("--version", action="version", version=f"nst-desktop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -311,6 +311,7 @@ def run_command(args: argparse.Namespace) -> int:
     for w in cap_warnings(warnings):
         _say(f"warning: {w}")
     _check_outputs(args)
+    _check_against_inputs(args, settings)
     progress = Progress(args.quiet, plan(settings))
     mode = Mode(args.command)
     if mode == Mode.STYLE_REP:
@@ -336,7 +337,7 @@ def run_command(args: argparse.Namespace) -> int:
     with _interrupts_stop(session) as interrupted:
         for rec in session.records():
             progress.update(rec)
-    return _conclude(args, session, progress, interrupted[0])
+        return _conclude(args, session, progress, interrupted[0])  # a signal here: still saved
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -359,6 +360,19 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if not timelapse.parent.is_dir():
             raise UsageError(f"The folder {timelapse.parent} does not exist; create it first.")
         _check_writable(timelapse.parent)
+
+
+def _check_against_inputs(args: argparse.Namespace, settings: RunSettings) -> None:
+    """Refuse, before the run, a name too long to write and an output that is an input."""
+    from .core.outputs import OutputError, check_outputs, planned_outputs, run_inputs
+
+    read = [getattr(args, "content", None), getattr(args, "image", None), args.settings_from]
+    inputs = run_inputs([*read, *(getattr(args, "styles", None) or [])], settings)
+    written = planned_outputs(args.output, settings, getattr(args, "timelapse", None))
+    try:
+        check_outputs(written, inputs)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _weights_provider(quiet: bool) -> Any:
@@ -396,22 +410,29 @@ def _tell(event: Any, session: Any, progress: Progress) -> None:
         )
 
 
+#: Signals that stop a run and keep its picture: Ctrl-C, ``kill`` and a closed terminal/logout.
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
 @contextlib.contextmanager
 def _interrupts_stop(session: Any) -> Iterator[list[bool]]:
-    """Ctrl-C stops the run and keeps its picture; a second Ctrl-C leaves at once."""
+    """Ctrl-C, SIGTERM or SIGHUP stop the run and keep its picture; a second one leaves at once."""
     interrupted = [False]
 
-    def on_sigint(signum: int, frame: Any) -> None:
+    def on_signal(signum: int, frame: Any) -> None:
         if interrupted[0]:
             raise KeyboardInterrupt
         interrupted[0] = True
         session.control.stop()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
     try:
         yield interrupted
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _conclude(args: argparse.Namespace, session: Any, progress: Progress, interrupted: bool) -> int:
@@ -454,19 +475,26 @@ def _failure_text(result: Any, args: argparse.Namespace) -> str:
 
 
 def _write_result(args: argparse.Namespace, session: Any, result: Any) -> None:
-    """The picture (a sweep: its three grids); a failed save keeps it in the temp folder."""
+    """The picture (a sweep: its three grids); what fails to save is kept in the temp folder."""
     from .core.images import ImageError, save_image
+    from .core.outputs import grid_path
 
-    out = args.output
     if session.mode == Mode.SWEEP:
-        for key, grid in session.sweep_pictures().items():
-            target = out if not key else out.with_name(f"{out.stem}-{key}{out.suffix}")
-            save_image(grid, target, metadata=result.metadata)
-        return
-    try:
-        save_image(result.image, out, metadata=result.metadata)
-    except ImageError as exc:
-        raise UsageError(f"{exc} {_rescue(result.image, out, result.metadata)}") from None
+        pictures = [
+            (grid, grid_path(args.output, key)) for key, grid in session.sweep_pictures().items()
+        ]
+    else:
+        pictures = [(result.image, args.output)]
+    failed: list[tuple[Any, Path]] = []
+    first_error = ""
+    for pixels, target in pictures:
+        try:
+            save_image(pixels, target, metadata=result.metadata)
+        except ImageError as exc:
+            first_error = first_error or str(exc)
+            failed.append((pixels, target))
+    if failed:
+        raise UsageError(f"{first_error} {_rescue(failed, result.metadata)}")
 
 
 def _say(text: str) -> None:
@@ -486,16 +514,27 @@ def _check_writable(folder: Path) -> None:
     os.unlink(probe)
 
 
-def _rescue(pixels: Any, out: Path, metadata: dict) -> str:
-    """After the result could not be saved where asked: keep it in the temp folder instead."""
+def _rescue(pictures: list[tuple[Any, Path]], metadata: dict) -> str:
+    """After results could not be saved where asked: keep them in the temp folder instead."""
     from .core.images import ImageError, save_image
+    from .core.outputs import rescue_path
 
-    target = Path(tempfile.gettempdir()) / f"{out.stem}-rescued-{os.getpid()}.png"
-    try:
-        save_image(pixels, target, metadata=metadata)
-    except ImageError:
+    kept = []
+    for pixels, target in pictures:
+        try:
+            kept.append(
+                save_image(
+                    pixels, rescue_path(target, Path(tempfile.gettempdir())), metadata=metadata
+                )
+            )
+        except ImageError:
+            pass
+    if not kept:
         return "The result could not be saved anywhere else either."
-    return f"The result was saved to {target} instead."
+    where = ", ".join(map(str, kept))
+    if len(kept) < len(pictures):
+        return f"Part of the result was saved to {where} instead; the rest could not be saved."
+    return f"The result{'s were' if len(kept) > 1 else ' was'} saved to {where} instead."
 
 
 def main(argv: Sequence[str] | None = None) -> int:

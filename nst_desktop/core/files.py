@@ -112,7 +112,8 @@ def _umask() -> int:
 
 # --------------------------------------------------------------------------- temporary files
 def _part_prefix(target: Path) -> str:
-    return "." + target.name[:64] + "."
+    name = os.fsencode(target.name)[:64].decode("utf-8", "ignore")  # bytes: the limit counts them
+    return "." + name + "."
 
 
 def _lock(fd: int) -> bool:

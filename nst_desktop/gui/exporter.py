@@ -3,6 +3,7 @@ settings they were made with embedded; asks where, and before replacing a file."
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nst_desktop.core.images import SAVE_FORMATS, ImageError, save_image
+from nst_desktop.core.outputs import run_inputs, same_file
 from nst_desktop.core.session import RunInputs, build_metadata
 from nst_desktop.gui.model import Clear, WindowModel
 from nst_desktop.gui.picture import Picture, PictureKind
@@ -83,7 +85,7 @@ class Exporter:
                 ".webp or .tif."
             )
             return None
-        if target.exists() and not self._confirm_overwrite(target):
+        if not self._confirm_replace(target):
             return None
         meta = picture_metadata(picture, self.model.progress.value)
         try:
@@ -110,7 +112,7 @@ class Exporter:
             if path is None:
                 return None
         target = Path(path)
-        if target.exists() and not self._confirm_overwrite(target):
+        if not self._confirm_replace(target):
             return None
         meta = picture_metadata(self.model.picture, self.model.progress.value)
         try:
@@ -142,6 +144,24 @@ class Exporter:
         if not Path(path).suffix:
             path += filters.get(selected, ".png")
         return path
+
+    def _confirm_replace(self, target: Path) -> bool:
+        """Ask before writing over a file, plainly when it is one of the pictures used."""
+        model = self.model
+        inputs = run_inputs([model.content_path, *model.style_paths], model.settings)
+        used = next((p for p in inputs if same_file(target, p)), None)
+        if used is None:
+            return not target.exists() or self._confirm_overwrite(target)
+        link = "" if os.path.abspath(used) == os.path.abspath(target) else f" ({used.name})"
+        answer = QMessageBox.question(
+            self.parent,
+            "Replace a picture in use?",
+            f"{target.name} is one of the pictures this run is made from{link}. Replacing it "
+            "destroys the original. Replace it anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _confirm_overwrite(self, target: Path) -> bool:
         answer = QMessageBox.question(

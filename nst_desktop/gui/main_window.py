@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, Qt, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QIcon, QKeySequence
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from nst_desktop import __version__
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import MODES, Mode, RunSettings
-from nst_desktop.gui import window_state
+from nst_desktop.gui import data_folder, window_state
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
 from nst_desktop.gui.exporter import Exporter
@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._bind()
         window_state.restore(self, self.model, self.qs)
+        data_folder.warn_if_autosave_is_off(self.model, autosave_dir())
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
         self.loader.failed.connect(self._engine_failed)
@@ -179,7 +180,7 @@ class MainWindow(QMainWindow):
         self.export_timelapse_action = action(
             file_menu, "Export time-lapse…", lambda: self.export_timelapse(), "Ctrl+Shift+S"
         )
-        action(file_menu, "Open autosave folder", lambda: _open_folder(autosave_dir()))
+        action(file_menu, "Open autosave folder", self._open_autosave_folder)
         file_menu.addSeparator()
         action(file_menu, "Quit", self.close, keys.Quit)
 
@@ -199,7 +200,7 @@ class MainWindow(QMainWindow):
         action(view_menu, "Before / after", self._toggle_compare, "Ctrl+B")
 
         help_menu = bar.addMenu("&Help")
-        action(help_menu, "Open log folder", lambda: _open_folder(log_dir()))
+        action(help_menu, "Open log folder", self._open_log_folder)
         action(help_menu, "About NST Desktop", self.about)
 
     # ================================================================== bindings
@@ -326,6 +327,12 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.StandardButton.Yes:
             self.load_settings_from(path)
 
+    def _open_autosave_folder(self) -> None:
+        data_folder.open_folder(self.model, autosave_dir(), "autosave folder")
+
+    def _open_log_folder(self) -> None:
+        data_folder.open_folder(self.model, log_dir(), "log folder")
+
     def load_settings_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self,
@@ -337,7 +344,19 @@ class MainWindow(QMainWindow):
             self.load_settings_from(path)
 
     def load_settings_from(self, path: str) -> bool:
-        return self.model.load_picture_settings(path)
+        return self.model.load_picture_settings(path, use_file=self._confirm_start_file)
+
+    def _confirm_start_file(self, path: str) -> bool:
+        """A picture may name any file here as its start image: the user decides."""
+        answer = QMessageBox.question(
+            self,
+            "Use a file from this computer?",
+            f"The picture's settings start from the file {path} on this computer. A picture "
+            "someone sent you could name any file here. Use this file as the start image?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def about(self) -> None:
         torch_version = "not loaded yet"
@@ -372,8 +391,3 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area
-
-
-def _open_folder(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Signal
 
 from nst_desktop.core.changes import Change, settings_changes
 from nst_desktop.core.images import ImageError
-from nst_desktop.core.settings import Mode, RunSettings, SettingsError
+from nst_desktop.core.settings import INIT_CHOICES, Mode, RunSettings, SettingsError
 from nst_desktop.gui.picker_support import DisplayImage, load_display
 from nst_desktop.gui.picture import Picture, PictureKind, Source, photo
 from nst_desktop.gui.progress import ProgressLine
@@ -114,9 +114,10 @@ class WindowModel(QObject):
         self.settingsChanged.emit(new)
         if old.mode != new.mode:
             self._refresh_picture()
-        if self._message is not None:
-            self._clear_if(Clear.SETTINGS_CHANGED)
-            if Clear.SETTINGS_VALID in self._message.clears and self.settings_problem() is None:
+        self._clear_if(Clear.SETTINGS_CHANGED)
+        message = self._message  # None once cleared just above
+        if message is not None and Clear.SETTINGS_VALID in message.clears:
+            if self.settings_problem() is None:
                 self.clear_message()
         return settings_changes(old, new)
 
@@ -218,9 +219,13 @@ class WindowModel(QObject):
         self.set_styles([(p, w) for (p, _), w in zip(self._styles, blend, strict=True)])
         return True
 
-    def load_picture_settings(self, path: str) -> bool:
+    def load_picture_settings(
+        self, path: str, use_file: Callable[[str], bool] | None = None
+    ) -> bool:
         """Apply what a picture may set (core.session.settings_from_picture) over the current
-        settings; its blend weights too, when it had as many styles as are chosen now."""
+        settings; its blend weights too, when it had as many styles as are chosen now. A start
+        image the picture names as a file on this computer is used only when ``use_file`` (the
+        user, asked) says yes."""
         from nst_desktop.core.images import read_metadata
         from nst_desktop.core.session import settings_from_picture
 
@@ -232,6 +237,10 @@ class WindowModel(QObject):
             return False
         try:
             settings, warnings = settings_from_picture(data, self._settings)
+            start = _start_file(data)
+            if start is not None and use_file is not None and use_file(start):
+                settings = dataclasses.replace(settings, init=start).validate()
+                warnings = [w for w in warnings if not w.startswith("its start picture")]
         except SettingsError as exc:
             self.show_message(f"The settings in {name} cannot be used: {exc}")
             return False
@@ -367,3 +376,14 @@ def _init_words(init: str) -> str:
         "content": "the content photo",
         "style": "the first style image",
     }.get(init, Path(init).name)
+
+
+def _start_file(embedded: dict[str, Any]) -> str | None:
+    """The start image a picture's settings name as an existing file here, if any."""
+    init = embedded.get("init")
+    if not isinstance(init, str) or init in INIT_CHOICES or not 0 < len(init) <= 4096:
+        return None
+    try:
+        return init if Path(init).is_file() else None
+    except (OSError, ValueError):
+        return None

@@ -25,6 +25,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMenu
 
 from nst_desktop.core.images import load_image, read_metadata
+from nst_desktop.gui import prefs
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 LAST_FOLDER_KEY = "pickers/last_folder"
@@ -86,15 +87,13 @@ class RecentFiles:
         self._limit = max(1, int(limit))
 
     def _stored(self) -> list[str]:
-        try:
-            value = self._qs.value(self._key)
-        except Exception:  # a value of an unknown type in a hand-edited file
-            return []
+        value = prefs.read_value(self._qs, self._key)
         if isinstance(value, str):  # INI files read a one-element list back as a string
             value = [value]
         if not isinstance(value, (list, tuple)):
             return []
-        return [v for v in value if isinstance(v, str) and v and "\0" not in v]
+        paths = (prefs.decode_path(v, self._key) for v in value[: self._limit * 4])
+        return [p for p in paths if p]
 
     def paths(self) -> list[str]:
         """Stored paths that still exist as files, most recent first, without duplicates."""
@@ -111,7 +110,7 @@ class RecentFiles:
     def add(self, path: str | os.PathLike[str]) -> None:
         p = os.path.abspath(os.fspath(path))
         items = [p] + [q for q in self._stored() if q != p]
-        self._qs.setValue(self._key, items[: self._limit])
+        self._qs.setValue(self._key, [prefs.encode_path(q) for q in items[: self._limit]])
 
     def clear(self) -> None:
         self._qs.remove(self._key)

@@ -1,11 +1,11 @@
 """What the window remembers between sessions: layout, settings, the photo and the styles with
-their blend weights. Stored values are untrusted: anything damaged reads as the default."""
+their blend weights. Stored values are untrusted (gui.prefs): anything damaged reads as the
+default, with a log line."""
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import MAX_STYLES, RunSettings, SettingsError
+from nst_desktop.gui import prefs
 from nst_desktop.gui.model import WindowModel
 
 log = logging.getLogger(__name__)
@@ -23,27 +24,26 @@ SAMPLE_STYLE = "style_swirls.png"
 
 def restore(window: QMainWindow, model: WindowModel, qs: QSettings) -> None:
     """Geometry, inputs and settings as they were; the bundled samples on the first launch."""
-    geometry = qs.value("window/geometry")
-    if isinstance(geometry, QByteArray):
-        window.restoreGeometry(geometry)
-    else:
+    geometry = prefs.read_value(qs, "window/geometry")
+    if not (isinstance(geometry, QByteArray) and window.restoreGeometry(geometry)):
         window.resize(1280, 820)
     settings = RunSettings()
-    text = qs_str(qs, "run/settings")
+    text = prefs.read_text(qs, "run/settings")
     if text:
         try:
             settings, warnings = RunSettings.from_json(text, strict=False)
             if warnings:
-                log.warning("stored settings: %s", "; ".join(warnings))
+                log.warning("preference run/settings: dropped %s", "; ".join(warnings))
         except SettingsError as exc:
-            log.warning("stored settings ignored: %s", exc)
-    content, styles = qs_str(qs, "run/content"), qs_style_entries(qs)
-    if qs.value("run/content") is None:  # the first launch
+            log.warning("preference run/settings dropped: %s", exc)
+    content = prefs.read_path(qs, "run/content")
+    styles = prefs.style_entries(prefs.read_json(qs, "run/styles"), MAX_STYLES)
+    if not qs.contains("run/content"):  # the first launch
         samples = resources_dir() / "samples"
         content, styles = str(samples / SAMPLE_CONTENT), [(str(samples / SAMPLE_STYLE), 1.0)]
-    if content and Path(content).is_file():
+    if content and _is_file(content):
         model.set_content(content)
-    model.set_styles([(p, w) for p, w in styles if Path(p).is_file()])
+    model.set_styles([(p, w) for p, w in styles if _is_file(p)])
     model.set_settings(settings)
     model.clear_message()
 
@@ -51,32 +51,14 @@ def restore(window: QMainWindow, model: WindowModel, qs: QSettings) -> None:
 def save(window: QMainWindow, model: WindowModel, qs: QSettings) -> None:
     qs.setValue("window/geometry", window.saveGeometry())
     qs.setValue("run/settings", model.settings.to_json(indent=None))
-    qs.setValue("run/content", model.content_path or "")
-    qs.setValue("run/styles", json.dumps(model.styles))
+    qs.setValue("run/content", prefs.encode_path(model.content_path or ""))
+    styles = [(prefs.encode_path(p), w) for p, w in model.styles]
+    qs.setValue("run/styles", json.dumps(styles))
     qs.sync()
 
 
-def qs_str(qs: QSettings, key: str) -> str:
-    """A string preference; anything else stored there (a damaged file) reads as empty."""
-    value = qs.value(key)
-    return value if isinstance(value, str) and len(value) < 100_000 else ""
-
-
-def qs_style_entries(qs: QSettings) -> list[tuple[str, float]]:
+def _is_file(path: str) -> bool:
     try:
-        data = json.loads(qs_str(qs, "run/styles") or "[]")
-    except ValueError:
-        return []
-    entries = []
-    if isinstance(data, list):
-        for item in data[:MAX_STYLES]:
-            if (
-                isinstance(item, list)
-                and len(item) == 2
-                and isinstance(item[0], str)
-                and isinstance(item[1], (int, float))
-                and math.isfinite(item[1])
-                and 0 <= item[1] <= 1e6
-            ):
-                entries.append((item[0], float(item[1])))
-    return entries
+        return Path(path).is_file()
+    except (OSError, ValueError):  # a name too long, or with a NUL
+        return False

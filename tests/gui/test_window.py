@@ -633,10 +633,20 @@ def test_a_device_that_is_not_there_is_one_sentence(qtbot, window):
     assert window.run_button.isEnabled() and running_threads() == []
 
 
-def test_a_pictures_settings_follow_the_same_rule_as_the_command_line(window, tmp_path):
+def test_a_pictures_settings_follow_the_same_rule_as_the_command_line(
+    window, tmp_path, monkeypatch
+):
     """core.session.settings_from_picture: the window's mode, this computer's device, threads
-    and weights, and never a file the picture names; blend weights when the styles match."""
+    and weights, and a file the picture names only if the user says so (here: No); blend
+    weights when the styles match."""
     from nst_desktop.core.images import save_image
+
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        staticmethod(lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No),
+    )
 
     picture = tmp_path / "sent.png"
     Image.new("RGB", (8, 8)).save(tmp_path / "b.png")
@@ -650,6 +660,7 @@ def test_a_pictures_settings_follow_the_same_rule_as_the_command_line(window, tm
     assert s.init == "noise" and s.seed == 12
     assert [w for _, w in window.style_picker.entries()] == [1.0, 3.0]
     assert "passwd" in window.message_bar.text() and "not used" in window.message_bar.text()
+    assert len(asked) == 1 and "/etc/passwd" in asked[0]
 
 
 def test_file_names_are_shown_as_text_not_markup(window, tmp_path):

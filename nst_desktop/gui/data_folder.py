@@ -1,0 +1,65 @@
+"""The window's data folders (autosaved pictures, logs) when they cannot be written.
+
+Autosave is what keeps a picture when the window closes mid-run or a run fails; if its folder
+cannot take a file, the user is told once, at start, where pictures will not be kept and why,
+and the menu actions that open a folder say so plainly instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+
+from nst_desktop.gui.model import Clear, WindowModel
+
+log = logging.getLogger(__name__)
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot take a new file (made if missing), or None when it can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".nst-desktop-", suffix=".part", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def warn_if_autosave_is_off(model: WindowModel, folder: Path) -> bool:
+    """Tell the user (message bar and log) when ``folder`` cannot keep autosaved pictures;
+    True when it can."""
+    reason = folder_problem(folder)
+    if reason is None:
+        return True
+    log.warning("autosave is off: cannot write to %s (%s)", folder, reason)
+    model.show_message(
+        f"Pictures will not be autosaved: NST Desktop cannot write to {folder} ({reason}). "
+        "Export the pictures you want to keep, or make that folder writable (or set "
+        "NST_DESKTOP_DATA_DIR to a folder you can write) and start again.",
+        "warning",
+        clears=frozenset(),  # until dismissed: it stays true for the whole session
+    )
+    return False
+
+
+def open_folder(model: WindowModel, folder: Path, what: str) -> bool:
+    """Show ``folder`` in the file manager; when it cannot be made, say so in the window."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.warning("cannot open the %s %s: %s", what, folder, exc)
+        model.show_message(
+            f"The {what} {folder} cannot be made ({exc.strerror or exc}), so there is nothing "
+            "to open; check that its parent folder exists and is writable.",
+            clears={Clear.RUN_STARTS, Clear.INPUTS_CHANGED},
+        )
+        return False
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+    return True
