@@ -78,7 +78,8 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_menus()
         self._bind()
-        window_state.restore(self, self.model, self.qs)
+        window_state.restore(self, self.model, self.qs, self.splitter)
+        self.state_saver = window_state.StateSaver(self, self.model, self.qs, self.splitter)
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
         self.loader.failed.connect(self._engine_failed)
@@ -364,7 +365,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================== closing
     def save_state(self) -> None:
-        window_state.save(self, self.model, self.qs)
+        self.state_saver.save_now()
 
     def close_without_asking(self) -> None:
         """A close nobody can answer a question for (SIGTERM, SIGHUP, the session ending)."""
@@ -384,10 +385,7 @@ class MainWindow(QMainWindow):
         close_dialogs(self)
         self.hide()
         self.shutdown()
-        try:
-            self.save_state()
-        except Exception:  # noqa: BLE001 - closing must not fail over preferences
-            log.exception("could not save the window state")
+        self.save_state()
         super().closeEvent(event)
         self.closed.emit()
 

@@ -83,6 +83,12 @@ class Driver:
             )
             w.model.update_settings(size=96, steps=77, weights="random", lbfgs_history=42)
             say("EDITED")
+        elif action == "report":
+            import json
+
+            state = {"content": w.model.content_path, "styles": w.model.styles}
+            say("STATE " + json.dumps({**state, "settings": w.model.settings.to_dict()}))
+            w.close()
         elif action == "run":
             w.model.update_settings(weights="random", size=32, steps=100_000, scales=1)
             w.start_run()
