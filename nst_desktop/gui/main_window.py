@@ -48,6 +48,7 @@ from nst_desktop.gui.presets_panel import PresetPanel
 from nst_desktop.gui.run_bar import RunBar
 from nst_desktop.gui.run_controller import RunController, autosave_dir
 from nst_desktop.gui.settings_panel import SettingsPanel
+from nst_desktop.gui.spinboxes import guard_wheel
 from nst_desktop.logs import log_dir, log_file
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         row.addLayout(content_box, 2)
         row.addLayout(style_box, 3)
         self.tabs = QTabWidget()
+        self.wheel_guards = [guard_wheel(p) for p in (self.settings_panel, self.layers_panel)]
         self.tabs.addTab(_scrolled(self.settings_panel), "Settings")
         self.tabs.addTab(_scrolled(self.layers_panel), "Layers")
         self.tabs.addTab(self.preset_panel, "Presets")
