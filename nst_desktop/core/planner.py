@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,8 +143,20 @@ def available_bytes(device: str) -> int | None:
 _CACHE: dict[str, Calibration] = {}
 
 
-def probe(device: torch.device | str, features: nn.Sequential | None = None) -> Calibration:
-    """Time a forward+backward at 128 px on ``device`` (cached per device for this process)."""
+class ProbeCancelled(Exception):
+    """The probe was told to stop (the window is closing) between two of its passes."""
+
+
+def probe(
+    device: torch.device | str,
+    features: nn.Sequential | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Calibration:
+    """Time a forward+backward at 128 px on ``device`` (cached per device for this process).
+
+    ``cancelled`` is asked between passes, so a closing window waits for one pass at most;
+    it raises :class:`ProbeCancelled`.
+    """
     key = str(device)
     if key in _CACHE:
         return _CACHE[key]
@@ -153,12 +166,16 @@ def probe(device: torch.device | str, features: nn.Sequential | None = None) -> 
     dev = torch.device(device)
     if features is None:
         features = load_random(0).features
+    if cancelled():
+        raise ProbeCancelled(key)
     settings = RunSettings(size=PROBE_SIZE, optimizer="adam")
     content, style = settings.loss_layers()
     model = VGGFeatures(features, list(content) + list(style), settings.pool).to(dev)
     x = torch.rand(1, 3, PROBE_SIZE, PROBE_SIZE, device=dev, requires_grad=True)
 
     def once() -> float:
+        if cancelled():
+            raise ProbeCancelled(key)
         t = time.perf_counter()
         out = model(x)
         sum(o.mean() for o in out.values()).backward()
@@ -249,4 +266,5 @@ __all__ = [
     "macs_per_pass",
     "peak_bytes",
     "probe",
+    "ProbeCancelled",
 ]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 log = logging.getLogger(__name__)
-#: How long the application waits at exit for its background jobs (a probe's last pass).
-JOIN_AT_EXIT_S = 10.0
+#: How long the application waits at exit for its background jobs (a probe's last pass, an
+#: ``import torch`` on a slow disk); past it the process ends without tearing torch down.
+JOIN_AT_EXIT_S = 60.0
 
 
 def _install_excepthook() -> None:
@@ -58,16 +61,41 @@ def main(argv: Sequence[str] = ()) -> int:
     QCoreApplication.setOrganizationName("nst-desktop")
     QCoreApplication.setApplicationName("NST Desktop")
     QCoreApplication.setApplicationVersion(__version__)
+    created = QApplication.instance() is None
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nst-desktop"])
     _install_excepthook()
-    from nst_desktop.gui.jobs import cancel_and_join_all
+    from nst_desktop.gui.closing import install_signal_handlers
     from nst_desktop.gui.main_window import MainWindow
 
     window = MainWindow()
+    window.closed.connect(app.quit, Qt.ConnectionType.QueuedConnection)  # a dialog may be left
+    handlers = install_signal_handlers(window.close_without_asking)
     window.show()
     log.info(
         "window shown %.2f s after start (version %s)", time.perf_counter() - started, __version__
     )
     code = int(app.exec())
-    cancel_and_join_all(timeout=JOIN_AT_EXIT_S)  # no torch work may outlive the application
+    if handlers is not None:
+        handlers.restore()
+    _end(window, app if created else None, code)
     return code
+
+
+def _end(window: Any, app: Any, code: int) -> None:
+    """Nothing may outlive the application: the run and every job are stopped and joined
+    first (torch work on a thread during interpreter teardown aborts the process), then the
+    window and the application are deleted in order."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from nst_desktop.gui.jobs import cancel_and_join_all
+
+    window.runs.shutdown()  # closeEvent did this, unless the loop ended another way
+    left = cancel_and_join_all(timeout=JOIN_AT_EXIT_S)
+    if left:  # a pass that cannot be interrupted on a wedged device: do not tear torch down
+        log.error("exiting with background jobs still running: %s", ", ".join(left))
+        logging.shutdown()
+        os._exit(code)
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    if app is not None:
+        app.shutdown()

@@ -67,7 +67,7 @@ class PlannerProbe(QObject):
         self.jobs: list[BackgroundJob] = []
 
     def start(self, device: str) -> BackgroundJob:
-        job = BackgroundJob("planner-probe", lambda job: _probe(device))
+        job = BackgroundJob("planner-probe", lambda job: _probe(device, job))
         job.device = device  # type: ignore[attr-defined] - read back in the slots
         job.succeeded.connect(self._succeeded)  # slots of this QObject: delivered in its thread
         job.failed.connect(self._failed)
@@ -79,7 +79,10 @@ class PlannerProbe(QObject):
         self.done.emit(self.sender().device, calibration)
 
     def _failed(self, exc: Any) -> None:
-        log.error("planner probe failed", exc_info=exc)  # no estimate beats a broken window
+        from nst_desktop.core.planner import ProbeCancelled
+
+        if not isinstance(exc, ProbeCancelled):  # no estimate beats a broken window
+            log.error("planner probe failed", exc_info=exc)
         self.done.emit(self.sender().device, None)
 
     def _ended(self) -> None:
@@ -88,8 +91,8 @@ class PlannerProbe(QObject):
             self.jobs.remove(job)
 
 
-def _probe(device: str) -> Any:
+def _probe(device: str, job: BackgroundJob) -> Any:
     from nst_desktop.core import planner
     from nst_desktop.core.device import resolve_device
 
-    return planner.probe(str(resolve_device(device)))
+    return planner.probe(str(resolve_device(device)), cancelled=lambda: job.cancelled)

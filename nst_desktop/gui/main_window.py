@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,6 +34,7 @@ from nst_desktop import __version__
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import MODES, Mode, RunSettings
 from nst_desktop.gui import data_folder, window_state
+from nst_desktop.gui.closing import EndGuard, close_dialogs
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
 from nst_desktop.gui.exporter import Exporter
@@ -47,6 +48,7 @@ from nst_desktop.gui.presets_panel import PresetPanel
 from nst_desktop.gui.run_bar import RunBar
 from nst_desktop.gui.run_controller import RunController, autosave_dir
 from nst_desktop.gui.settings_panel import SettingsPanel
+from nst_desktop.gui.spinboxes import guard_wheel
 from nst_desktop.logs import log_dir, log_file
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,8 @@ JOIN_ON_CLOSE_S = 10.0
 
 
 class MainWindow(QMainWindow):
+    closed = Signal()  # the window has closed: its run stopped and its jobs ended
+
     def __init__(self, qsettings: QSettings | None = None, *, load_engine: bool = True) -> None:
         super().__init__()
         self.qs = qsettings if qsettings is not None else QSettings()
@@ -70,10 +74,13 @@ class MainWindow(QMainWindow):
         self.runs = RunController(self.model, self._choose_weights, self)
         self.estimator = Estimator(self.model, self.runs.aspect, self)
         self.exporter = Exporter(self.model, self.qs, self, self._timelapse_frames)
+        self.end_guard = EndGuard(self.qs, self)
+        self._asking_to_close = True
         self._build()
         self._build_menus()
         self._bind()
-        window_state.restore(self, self.model, self.qs)
+        window_state.restore(self, self.model, self.qs, self.splitter)
+        self.state_saver = window_state.StateSaver(self, self.model, self.qs, self.splitter)
         data_folder.warn_if_autosave_is_off(self.model, autosave_dir())
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
@@ -112,6 +119,7 @@ class MainWindow(QMainWindow):
         row.addLayout(content_box, 2)
         row.addLayout(style_box, 3)
         self.tabs = QTabWidget()
+        self.wheel_guards = [guard_wheel(p) for p in (self.settings_panel, self.layers_panel)]
         self.tabs.addTab(_scrolled(self.settings_panel), "Settings")
         self.tabs.addTab(_scrolled(self.layers_panel), "Layers")
         self.tabs.addTab(self.preset_panel, "Presets")
@@ -182,7 +190,7 @@ class MainWindow(QMainWindow):
         )
         action(file_menu, "Open autosave folder", self._open_autosave_folder)
         file_menu.addSeparator()
-        action(file_menu, "Quit", self.close, keys.Quit)
+        self.quit_action = action(file_menu, "Quit", self.close, keys.Quit)
 
         run_menu = bar.addMenu("&Run")
         self.run_action = action(run_menu, "Run", self.start_run, "Ctrl+Return")
@@ -253,6 +261,10 @@ class MainWindow(QMainWindow):
 
     def _show_run_state(self, state: RunState) -> None:
         busy = state != RunState.IDLE
+        if not busy:
+            self.end_guard.run_ended()
+        elif self.end_guard.started is None:
+            self.end_guard.run_started()
         controllable = state in (RunState.RUNNING, RunState.PAUSED)
         self.run_action.setEnabled(not busy)
         self.pause_action.setEnabled(controllable)
@@ -279,7 +291,9 @@ class MainWindow(QMainWindow):
         self.runs.pause_resume()
 
     def stop_run(self) -> None:
-        self.runs.stop()
+        """Esc and Stop: a run that has gone on for a while asks first."""
+        if self.end_guard.may_end_run(self.model.busy):
+            self.runs.stop()
 
     def export(self, path: str | None = None) -> Path | None:
         return self.exporter.export(path)
@@ -372,16 +386,29 @@ class MainWindow(QMainWindow):
 
     # ================================================================== closing
     def save_state(self) -> None:
-        window_state.save(self, self.model, self.qs)
+        self.state_saver.save_now()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+    def close_without_asking(self) -> None:
+        """A close nobody can answer a question for (SIGTERM, SIGHUP, the session ending)."""
+        self._asking_to_close = False
+        self.close()
+
+    def shutdown(self) -> None:
+        """Stop the run (its picture is autosaved) and end every background job."""
         self.runs.shutdown()
         cancel_and_join_all(timeout=JOIN_ON_CLOSE_S)  # the engine loader, a probe, a download
-        try:
-            self.save_state()
-        except Exception:  # noqa: BLE001 - closing must not fail over preferences
-            log.exception("could not save the window state")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        asking, self._asking_to_close = self._asking_to_close, True
+        if asking and not self.end_guard.may_end_run(self.model.busy):
+            event.ignore()
+            return
+        close_dialogs(self)
+        self.hide()
+        self.shutdown()
+        self.save_state()
         super().closeEvent(event)
+        self.closed.emit()
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:

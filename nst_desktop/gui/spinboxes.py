@@ -1,12 +1,20 @@
-"""Spin boxes for values that span many decades (weights from 0.001 to 1e12)."""
+"""Spin boxes for values that span many decades (weights from 0.001 to 1e12), and the wheel
+guard of the panels' spin boxes and combos."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QDoubleSpinBox, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QValidator, QWheelEvent
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDoubleSpinBox,
+    QWidget,
+)
 
 
 class SciSpinBox(QDoubleSpinBox):
@@ -69,3 +77,42 @@ class SciSpinBox(QDoubleSpinBox):
         else:
             value *= 2.0**steps
         self.setValue(min(max(value, self.minimum()), self.maximum()))
+
+
+class WheelGuard(QObject):
+    """Spin boxes and combos take the wheel only with keyboard focus; otherwise the wheel goes
+    on to the scroll area around them, so scrolling a panel never edits what passes under the
+    pointer."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() != QEvent.Type.Wheel or not isinstance(watched, QWidget):
+            return False
+        if watched.hasFocus():
+            return False
+        area = watched.parentWidget()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is not None:  # handed on explicitly: Qt does not pass synthetic wheels up
+            viewport = area.viewport()
+            passed = QWheelEvent(
+                viewport.mapFromGlobal(event.globalPosition()),
+                event.globalPosition(),
+                event.pixelDelta(),
+                event.angleDelta(),
+                event.buttons(),
+                event.modifiers(),
+                event.phase(),
+                event.inverted(),
+            )
+            QApplication.sendEvent(viewport, passed)
+        event.accept()
+        return True
+
+
+def guard_wheel(root: QWidget) -> WheelGuard:
+    """Install a :class:`WheelGuard` on every spin box and combo under ``root``."""
+    guard = WheelGuard(root)
+    for widget in root.findChildren(QAbstractSpinBox) + root.findChildren(QComboBox):
+        widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        widget.installEventFilter(guard)
+    return guard

@@ -1,6 +1,10 @@
 """What the window remembers between sessions: layout, settings, the photo and the styles with
 their blend weights. Stored values are untrusted (gui.prefs): anything damaged reads as the
-default, with a log line."""
+default, with a log line.
+
+They are written :data:`SAVE_DELAY_MS` after each change (:class:`StateSaver`), not only on a
+clean close, so a killed window comes back as it was.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ import json
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer
+from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import MAX_STYLES, RunSettings, SettingsError
@@ -20,13 +24,55 @@ log = logging.getLogger(__name__)
 
 SAMPLE_CONTENT = "content_landscape.png"
 SAMPLE_STYLE = "style_swirls.png"
+#: How long after a change the window state is written (changes within it are written once).
+SAVE_DELAY_MS = 500
 
 
-def restore(window: QMainWindow, model: WindowModel, qs: QSettings) -> None:
+class StateSaver(QObject):
+    """Writes the window state shortly after the model, the splitter or the geometry change."""
+
+    def __init__(
+        self, window: QMainWindow, model: WindowModel, qs: QSettings, splitter: QSplitter
+    ) -> None:
+        super().__init__(window)
+        self.window, self.model, self.qs, self.splitter = window, model, qs, splitter
+        self.saves = 0
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(SAVE_DELAY_MS)
+        self.timer.timeout.connect(self.save_now)
+        for changed in (model.settingsChanged, model.contentChanged, model.stylesChanged):
+            changed.connect(self.schedule)
+        splitter.splitterMoved.connect(self.schedule)
+        window.installEventFilter(self)
+
+    def schedule(self, *_args: object) -> None:
+        self.timer.start()
+
+    def save_now(self) -> None:
+        self.timer.stop()
+        try:
+            save(self.window, self.model, self.qs, self.splitter)
+            self.saves += 1
+        except Exception:  # noqa: BLE001 - preferences must never cost the session
+            log.exception("could not save the window state")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move) and self.window.isVisible():
+            self.schedule()
+        return False
+
+
+def restore(
+    window: QMainWindow, model: WindowModel, qs: QSettings, splitter: QSplitter | None = None
+) -> None:
     """Geometry, inputs and settings as they were; the bundled samples on the first launch."""
     geometry = prefs.read_value(qs, "window/geometry")
     if not (isinstance(geometry, QByteArray) and window.restoreGeometry(geometry)):
         window.resize(1280, 820)
+    sizes = prefs.read_value(qs, "window/splitter")
+    if splitter is not None and isinstance(sizes, QByteArray):
+        splitter.restoreState(sizes)
     settings = RunSettings()
     text = prefs.read_text(qs, "run/settings")
     if text:
@@ -48,8 +94,12 @@ def restore(window: QMainWindow, model: WindowModel, qs: QSettings) -> None:
     model.clear_message()
 
 
-def save(window: QMainWindow, model: WindowModel, qs: QSettings) -> None:
+def save(
+    window: QMainWindow, model: WindowModel, qs: QSettings, splitter: QSplitter | None = None
+) -> None:
     qs.setValue("window/geometry", window.saveGeometry())
+    if splitter is not None:
+        qs.setValue("window/splitter", splitter.saveState())
     qs.setValue("run/settings", model.settings.to_json(indent=None))
     qs.setValue("run/content", prefs.encode_path(model.content_path or ""))
     styles = [(prefs.encode_path(p), w) for p, w in model.styles]
