@@ -3,7 +3,8 @@
 The CLI, the GUI worker and the tests all consume :func:`run`. It never raises for things a user
 can cause mid-run (non-finite loss, out of memory, a vanished device): the last record then has
 status ``nonfinite`` or ``error``, a one-sentence message and the last good image, so no work is
-lost. Stop and pause are flags on :class:`RunControl`, checked before every evaluation.
+lost. Stop and pause are flags on :class:`RunControl`, checked before every evaluation and, through
+the network's :class:`~nst_desktop.core.model.LayerWatch`, before every layer (targets included).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from .failures import COMPUTATION, DEVICE_LOST, OUT_OF_MEMORY, RunStatus
 from .images import ImageError, load_image, resize_longest, to_tensor, to_uint8
 from .layers import min_input_side
 from .losses import Objective
-from .model import VGGFeatures
+from .memguard import MemoryGuard, MemoryGuardError
+from .model import LayerWatch, VGGFeatures
 from .settings import RunSettings, SettingsError
 from .stages import Stage, plan
 
@@ -63,17 +65,42 @@ class StepRecord:
         return self.status != RUNNING
 
 
+class RunStopped(Exception):
+    """Raised where a run checks its stop flag inside a step (between layers, styles, scales)."""
+
+
 class RunControl:
-    """Thread-safe stop and pause flags; the generator honours them between evaluations."""
+    """Thread-safe stop and pause flags; the generator honours them between evaluations, and
+    the network between its layers (so a stop ends target computation too).
+
+    ``guard`` (a :class:`~nst_desktop.core.memguard.MemoryGuard`, set by the session) is asked
+    before each layer how much memory the pass may still take; :meth:`abort` stops the run with
+    an error instead of a plain stop (the guard's out-of-memory).
+    """
 
     def __init__(self) -> None:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self.error: BaseException | None = None
+        self.guard: MemoryGuard | None = None
 
     def stop(self) -> None:
         self._stop.set()
         self._running.set()
+
+    def abort(self, error: BaseException) -> None:
+        """Stop, and end the run with ``error`` rather than as stopped by the user."""
+        if self.error is None:
+            self.error = error
+        self.stop()
+
+    def check(self) -> None:
+        """Raise :class:`RunStopped` (or the abort's error) once the run is stopped."""
+        if self._stop.is_set():
+            if self.error is not None:
+                raise self.error
+            raise RunStopped
 
     def pause(self) -> None:
         self._running.clear()
@@ -180,70 +207,19 @@ def run(
     done_before = 0
     previous: torch.Tensor | None = None
     watch = _Stopwatch()
+    layer_watch = LayerWatch(control.check, control.guard)
     for index, stage in enumerate(stages):
-        layers = list(stage.content_layers) + list(stage.style_layers)
-        min_side = _deepest_min_side(layers)
-        # The image being optimized takes the shape of the content image (transfer, content
-        # study) or of the first style image (texture synthesis).
-        base = inputs.content if stage.mode != "style-rep" else inputs.styles[0]
-        shape_img = resize_longest(base, stage.size, min_side)
-        w, h = shape_img.size
-        content_t = to_tensor(shape_img, device) if stage.mode != "style-rep" else None
-        style_size = max(min_side, round(stage.size * settings.style_scale))
-        style_ts = [
-            to_tensor(resize_longest(img, style_size, min_side), device)
-            for img in (inputs.styles if stage.mode != "content-rep" else ())
-        ]
-        weights = {
-            "transfer": (settings.content_weight, settings.style_weight),
-            "content-rep": (1.0, 0.0),
-            "style-rep": (0.0, 1.0),
-        }[stage.mode]
-        if stage.from_previous and previous is not None:
-            init = nn.functional.interpolate(
-                previous, size=(h, w), mode="bicubic", align_corners=False
-            ).clamp_(0, 1)
-        else:
-            init = _init_image(settings, (h, w), content_t, inputs.styles, device)
-        # A host copy: the picture to hand back if the device fails before any evaluation, or
-        # fails so badly that even its memory cannot be read any more.
-        start_pixels = to_uint8(init)
-        post = _color_post(settings, stage.mode, shape_img)
+        # A stage's setup (its tensors, the network, the targets) can take minutes for a huge
+        # image: the stop flag and the memory guard are honoured between its layers and styles.
+        setup = _StageSetup()
         try:
-            model = VGGFeatures(features, layers, settings.pool).to(device)
-            objective = Objective(
-                model,
-                content_image=content_t if stage.content_layers else None,
-                content_layers=stage.content_layers,
-                style_images=style_ts,
-                style_blend=blend,
-                style_layers=stage.style_layers,
-                content_weight=weights[0],
-                style_weight=weights[1],
-                tv_weight=settings.tv_weight,
-                bfloat16=bf16,
-                normalization=settings.normalization,
-            )
-        except RuntimeError as exc:  # out of memory while computing the targets (big images)
+            objective, init, start_pixels, post = _set_up_stage(
+                settings, stage, inputs, features, device, previous, blend, bf16,
+                layer_watch, setup,
+            )  # fmt: skip
+        except (RunStopped, MemoryGuardError, RuntimeError) as exc:
             # Same contract as a failure mid-run: a final record with the best image there is.
-            nan = math.nan
-            yield StepRecord(
-                done_before,
-                total,
-                nan,
-                nan,
-                nan,
-                nan,
-                watch.elapsed(),
-                image=start_pixels,
-                stage=index,
-                stage_label=stage.label,
-                stage_done=True,
-                status=ERROR,
-                message=runtime_message(exc),
-                failure=failure_kind(exc),
-                error=exc,
-            )
+            yield _setup_ended(exc, setup, previous, done_before, total, watch, index, stage)
             return
         result: list[torch.Tensor] = []
         for rec in _optimize(
@@ -272,6 +248,102 @@ def run(
         previous = result[0]
 
 
+@dataclass
+class _StageSetup:
+    """What a stage's setup got to before it ended (the start picture, once made)."""
+
+    start_pixels: np.ndarray | None = None
+
+
+def _set_up_stage(
+    settings: RunSettings,
+    stage: Stage,
+    inputs: Inputs,
+    features: nn.Sequential,
+    device: torch.device,
+    previous: torch.Tensor | None,
+    blend: Sequence[float],
+    bf16: bool,
+    layer_watch: LayerWatch,
+    setup: _StageSetup,
+) -> tuple[Objective, torch.Tensor, np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """One stage's start image and objective (its targets computed); checks the stop flag."""
+    layer_watch.check()
+    layers = list(stage.content_layers) + list(stage.style_layers)
+    min_side = _deepest_min_side(layers)
+    # The image being optimized takes the shape of the content image (transfer, content
+    # study) or of the first style image (texture synthesis).
+    base = inputs.content if stage.mode != "style-rep" else inputs.styles[0]
+    shape_img = resize_longest(base, stage.size, min_side)
+    w, h = shape_img.size
+    content_t = to_tensor(shape_img, device) if stage.mode != "style-rep" else None
+    if stage.from_previous and previous is not None:
+        init = nn.functional.interpolate(
+            previous, size=(h, w), mode="bicubic", align_corners=False
+        ).clamp_(0, 1)
+    else:
+        init = _init_image(settings, (h, w), content_t, inputs.styles, device)
+    # A host copy: the picture to hand back if the device fails before any evaluation, or
+    # fails so badly that even its memory cannot be read any more.
+    setup.start_pixels = start_pixels = to_uint8(init)
+    post = _color_post(settings, stage.mode, shape_img)
+    layer_watch.check()
+    style_size = max(min_side, round(stage.size * settings.style_scale))
+    style_ts = [
+        to_tensor(resize_longest(img, style_size, min_side), device)
+        for img in (inputs.styles if stage.mode != "content-rep" else ())
+    ]
+    weights = {
+        "transfer": (settings.content_weight, settings.style_weight),
+        "content-rep": (1.0, 0.0),
+        "style-rep": (0.0, 1.0),
+    }[stage.mode]
+    model = VGGFeatures(features, layers, settings.pool).to(device)
+    model.watch = layer_watch
+    objective = Objective(
+        model,
+        content_image=content_t if stage.content_layers else None,
+        content_layers=stage.content_layers,
+        style_images=style_ts,
+        style_blend=blend,
+        style_layers=stage.style_layers,
+        content_weight=weights[0],
+        style_weight=weights[1],
+        tv_weight=settings.tv_weight,
+        bfloat16=bf16,
+        normalization=settings.normalization,
+    )
+    return objective, init, start_pixels, post
+
+
+def _setup_ended(
+    exc: BaseException,
+    setup: _StageSetup,
+    previous: torch.Tensor | None,
+    done_before: int,
+    total: int,
+    watch: _Stopwatch,
+    index: int,
+    stage: Stage,
+) -> StepRecord:
+    """The final record of a run that ended while a stage was being set up."""
+    image = setup.start_pixels
+    if image is None and previous is not None:
+        image = to_uint8(previous)  # the previous scale's result
+    kept = "picture so far" if done_before else "start picture"
+    if isinstance(exc, RunStopped):
+        status, message, error, failure = STOPPED, f"Stopped; the {kept} is kept.", None, ""
+    else:
+        status, error = ERROR, exc
+        message, failure = runtime_message(exc, kept), failure_kind(exc)
+    nan = math.nan
+    return StepRecord(
+        done_before, total, nan, nan, nan, nan, watch.elapsed(), image=image, stage=index,
+        stage_label=stage.label, stage_done=True, status=status, message=message,
+        failure=failure, error=error,
+    )  # fmt: skip
+
+
 def _color_post(
     settings: RunSettings, mode: str, content_img: Image.Image
 ) -> Callable[[np.ndarray], np.ndarray]:
@@ -283,6 +355,16 @@ def _color_post(
 
 class _Halt(Exception):
     """Raised inside the closure to leave the optimizer between two evaluations."""
+
+
+def _stopped(
+    control: RunControl, lbfgs: bool, kept_what: str
+) -> tuple[str, str, BaseException | None]:
+    """The halt of a stopped run: the user's stop, or the abort's error (the memory guard)."""
+    if control.error is not None:
+        return ERROR, runtime_message(control.error, kept_what), control.error
+    which = "best image so far" if lbfgs else "current image"
+    return STOPPED, f"Stopped; the {which} is kept.", None
 
 
 def _optimize(
@@ -341,13 +423,18 @@ def _optimize(
         if control.paused:
             watch.wait_while_paused(control)
         if control.stopped:
-            which = "best image so far" if lbfgs else "current image"
-            halt = (STOPPED, f"Stopped; the {which} is kept.", None)
+            halt = _stopped(control, lbfgs, kept_what)
             raise _Halt
         if count >= steps:
             raise _Halt
         opt.zero_grad(set_to_none=True)
-        loss, terms = objective(x)
+        try:
+            loss, terms = objective(x)
+        except (RunStopped, MemoryGuardError) as exc:  # between two layers of this pass
+            if isinstance(exc, MemoryGuardError):
+                control.abort(exc)
+            halt = _stopped(control, lbfgs, kept_what)
+            raise _Halt from None
         values = terms.tolist()  # the one host sync of the step
         total_loss = sum(values)
         if not math.isfinite(total_loss):
@@ -478,6 +565,8 @@ def runtime_message(exc: BaseException, kept: str | None = "last good image") ->
     """
     kind = failure_kind(exc)
     outcome = f", so the run stopped and kept the {kept}" if kept else " before the run began"
+    if isinstance(exc, MemoryGuardError):
+        return exc.sentence(outcome)
     if kind == OUT_OF_MEMORY and _host_memory(exc):
         return (
             f"The computer ran out of memory{outcome}; lower the size, use Adam instead of "
@@ -509,6 +598,7 @@ __all__ = [
     "STOPPED",
     "Inputs",
     "RunControl",
+    "RunStopped",
     "SettingsError",
     "Stage",
     "StepRecord",
