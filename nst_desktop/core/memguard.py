@@ -91,21 +91,25 @@ def process_rss() -> int | None:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
+def amount(n: int) -> str:
+    """Bytes in words: "17.3 GB", "240 MB"."""
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{max(1, round(n / 2**20))} MB"
+
+
 class MemoryGuardError(MemoryError):
     """The guard ended the run; ``str()`` says which memory ran low, in plain words."""
 
     def __init__(self, reading: Reading, reserve: int, needed: int = 0) -> None:
         self.reading, self.reserve, self.needed = reading, reserve, needed
-        gb = 2**30
         if needed:
             text = (
-                f"the next step needs about {needed / gb:.1f} GB of {reading.name} but only "
-                f"{reading.available / gb:.1f} GB is free"
+                f"the next step needs about {amount(needed)} of {reading.name} but only "
+                f"{amount(max(0, reading.available))} is free"
             )
         else:
-            text = f"only {reading.available / gb:.1f} GB of {reading.name} was left free"
+            text = f"only {amount(max(0, reading.available))} of {reading.name} was left free"
         super().__init__(
-            f"{text} (the guard keeps {reserve / gb:.1f} GB free so the computer does not swap)"
+            f"{text} (the guard keeps {amount(reserve)} free so the computer does not swap)"
         )
 
     def sentence(self, outcome: str, *, cli: bool = False) -> str:
