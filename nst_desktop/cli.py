@@ -139,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nst-desktop",
         description="Neural Style Transfer (Gatys et al.) on VGG19. Without a command, opens the "
         "window.",
-        epilog="Exit status: 0 done; 2 bad input or usage; 1 anything else. "
+        epilog="Exit status: 0 done; 2 bad input or usage, or a run that does not fit the free "
+        "memory (see --force); 1 anything else (the memory guard ending a run: out of memory). "
         "Ctrl-C (or SIGTERM, SIGHUP) stops and saves the current image.",
     )
     parser.add_argument("--version", action="version", version=f"nst-desktop {__version__}")
@@ -187,6 +188,13 @@ def _add_run_command(sub: Any, mode: Mode, help_text: str) -> None:
             help="style layers (same as --style-layers)",
         )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="start even when the memory estimate says the run does not fit the device's free "
+        "memory (without it such a run is refused with exit status 2); the memory guard still "
+        "ends it before the computer swaps",
+    )
     _add_settings_options(p)
 
 
@@ -320,6 +328,8 @@ def run_command(args: argparse.Namespace) -> int:
         inputs = RunInputs.of(args.image)
     else:
         inputs = RunInputs.with_blend(args.content, args.styles, settings.style_blend)
+    if not args.force:
+        _check_fit(settings, inputs)
     recorder = None
     if getattr(args, "timelapse", None) is not None:
         from .core.timelapse import FrameRecorder
@@ -338,6 +348,27 @@ def run_command(args: argparse.Namespace) -> int:
         for rec in session.records():
             progress.update(rec)
         return _conclude(args, session, progress, interrupted[0])  # a signal here: still saved
+
+
+def _check_fit(settings: RunSettings, inputs: Any) -> None:
+    """Refuse, in seconds, a run whose estimated peak memory does not fit the device's free
+    memory (less the memory guard's reserve); the line names the largest size that fits."""
+    from .core import planner
+    from .core.inputs import run_aspect
+
+    if (device := planner.device_without_torch(settings.device)) is None:
+        from .core.device import DeviceError, resolve_device
+
+        try:
+            device = str(resolve_device(settings.device))
+        except DeviceError:
+            return  # the session says so, in its own words
+
+    styles = [s.path for s in inputs.styles]
+    aspect = run_aspect(settings.mode, inputs.content, styles)
+    fit = planner.check_fit(settings, device, aspect)
+    if not fit.fits:
+        raise UsageError(fit.sentence(settings.size, cli=True))
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

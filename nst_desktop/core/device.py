@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
+
+from .memguard import Reading
 
 
 class DeviceError(Exception):
@@ -71,3 +75,35 @@ def describe(device: torch.device) -> str:
     if device.type == "mps":
         return "Apple GPU (MPS)"
     return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def memory_reader(device: torch.device) -> Callable[[], Reading | None] | None:
+    """What the memory guard reads for a GPU (None for the CPU: the host's memory is read).
+
+    CUDA: the driver's free memory (other programs included) plus what torch's allocator holds
+    unused, against the device's total. MPS: Metal's recommended working set (beyond it the
+    unified memory swaps) less what torch has allocated.
+    """
+    if device.type == "cuda":
+
+        def cuda() -> Reading | None:
+            try:
+                free, total = torch.cuda.mem_get_info(device)
+                cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+            except (RuntimeError, AssertionError, ValueError):
+                return None
+            return Reading(int(free + cached), int(total), "GPU memory")
+
+        return cuda
+    if device.type == "mps":
+
+        def mps() -> Reading | None:
+            try:
+                limit = int(torch.mps.recommended_max_memory())
+                used = int(torch.mps.current_allocated_memory())
+            except (AttributeError, RuntimeError):
+                return None
+            return Reading(limit - used, limit, "GPU memory")
+
+        return mps
+    return None

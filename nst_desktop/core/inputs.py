@@ -67,3 +67,20 @@ def load_run_images(
         [x.image for x in rest],
         [x.note for x in loaded if x.note],
     )
+
+
+def run_aspect(
+    mode: str, content: str | os.PathLike[str] | None, styles: Sequence[object]
+) -> float:
+    """Short over long side of the picture a run optimizes (the content's shape; a texture's is
+    the first style's), read from the file's header only; 1.0 (a square, the worst case for the
+    planner) when it cannot be read: the run reports the file itself."""
+    path = content if mode != "style-rep" else (styles[0] if styles else None)
+    if path is None:
+        return 1.0
+    try:
+        with Image.open(os.fspath(path)) as img:  # type: ignore[arg-type]
+            w, h = img.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return 1.0
+    return min(w, h) / max(w, h) if w > 0 and h > 0 else 1.0

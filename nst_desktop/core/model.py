@@ -8,12 +8,18 @@ weights carry theirs (:class:`VGG19Body`), so every caller passes [0, 1] RGB eit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
 
 from .layers import BLOCKS, LAYER_NAMES, layer_index
+from .memguard import MemoryGuard
+
+#: Bytes a pass with gradients keeps per byte of layer output, for the memory guard's forecast:
+#: the outputs stay for backward, whose gradient buffers add about half again (as the planner's
+#: ACTIVATION_FACTOR, fitted on measured memory).
+GRAD_PASS_FACTOR = 1.5
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -76,11 +82,18 @@ class VGGFeatures(nn.Module):
         self.register_buffer("caffe_mean", torch.tensor(CAFFE_MEAN_BGR).view(1, 3, 1, 1))
         self.eval()
         self.requires_grad_(False)
+        #: Asked before every layer (stop flag, memory guard); None: nothing watches.
+        self.watch: LayerWatch | None = None
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        watch = self.watch
+        if watch is not None:
+            watch.begin()
         x = self.prepare(image)
         out: dict[str, torch.Tensor] = {}
         for i, module in enumerate(self.body):
+            if watch is not None:
+                watch.before(module, x, keep=i in self.names)
             x = module(x)
             if i in self.names:
                 out[self.names[i]] = x
@@ -95,3 +108,53 @@ class VGGFeatures(nn.Module):
     def train(self, mode: bool = True) -> VGGFeatures:
         # Frozen by design: nothing here may switch to training behaviour.
         return super().train(False)
+
+
+def output_bytes(module: nn.Module, x: torch.Tensor) -> int:
+    """Bytes of the new tensor ``module`` makes from ``x`` (VGG's 3x3 same-size convs, 2x2
+    pools; an in-place ReLU makes none)."""
+    b, c, h, w = x.shape
+    size = x.element_size()
+    if isinstance(module, nn.Conv2d):
+        return b * module.out_channels * h * w * size
+    if isinstance(module, nn.MaxPool2d | nn.AvgPool2d):
+        return b * c * (h // 2) * (w // 2) * size
+    if isinstance(module, nn.ReLU) and module.inplace:
+        return 0
+    return x.numel() * size
+
+
+class LayerWatch:
+    """What a pass checks before each layer: the stop flag, and whether the layer's output
+    still fits the memory guard's headroom (so one huge allocation is refused, not made).
+
+    With gradients, every output stays until backward (times :data:`GRAD_PASS_FACTOR`); without
+    (the targets), only the input, the output and the kept target layers are alive at once.
+    """
+
+    def __init__(self, check: Callable[[], None], guard: MemoryGuard | None) -> None:
+        self.check = check
+        self.guard = guard
+        self.headroom: int | None = None
+        self.spent = 0
+        self.kept = 0
+
+    def begin(self) -> None:
+        self.check()
+        self.headroom = self.guard.headroom() if self.guard is not None else None
+        self.spent = self.kept = 0
+
+    def before(self, module: nn.Module, x: torch.Tensor, *, keep: bool) -> None:
+        self.check()
+        if self.headroom is None or self.guard is None:
+            return
+        new = output_bytes(module, x)
+        if torch.is_grad_enabled():
+            self.spent += int(new * GRAD_PASS_FACTOR)
+            need = self.spent
+        else:
+            need = self.kept + x.numel() * x.element_size() + new
+            if keep:
+                self.kept += new
+        if need > self.headroom:
+            self.guard.refuse(need)

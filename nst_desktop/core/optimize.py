@@ -3,7 +3,8 @@
 The CLI, the GUI worker and the tests all consume :func:`run`. It never raises for things a user
 can cause mid-run (non-finite loss, out of memory, a vanished device): the last record then has
 status ``nonfinite`` or ``error``, a one-sentence message and the last good image, so no work is
-lost. Stop and pause are flags on :class:`RunControl`, checked before every evaluation.
+lost. Stop and pause are flags on :class:`RunControl`, checked before every evaluation and, through
+the network's :class:`~nst_desktop.core.model.LayerWatch`, before every layer (targets included).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from .failures import COMPUTATION, DEVICE_LOST, OUT_OF_MEMORY, RunStatus
 from .images import ImageError, load_image, resize_longest, to_tensor, to_uint8
 from .layers import min_input_side
 from .losses import Objective
-from .model import VGGFeatures
+from .memguard import MemoryGuard, MemoryGuardError
+from .model import LayerWatch, VGGFeatures
 from .settings import RunSettings, SettingsError
 from .stages import Stage, plan
 
@@ -63,17 +65,42 @@ class StepRecord:
         return self.status != RUNNING
 
 
+class RunStopped(Exception):
+    """Raised where a run checks its stop flag inside a step (between layers, styles, scales)."""
+
+
 class RunControl:
-    """Thread-safe stop and pause flags; the generator honours them between evaluations."""
+    """Thread-safe stop and pause flags; the generator honours them between evaluations, and
+    the network between its layers (so a stop ends target computation too).
+
+    ``guard`` (a :class:`~nst_desktop.core.memguard.MemoryGuard`, set by the session) is asked
+    before each layer how much memory the pass may still take; :meth:`abort` stops the run with
+    an error instead of a plain stop (the guard's out-of-memory).
+    """
 
     def __init__(self) -> None:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self.error: BaseException | None = None
+        self.guard: MemoryGuard | None = None
 
     def stop(self) -> None:
         self._stop.set()
         self._running.set()
+
+    def abort(self, error: BaseException) -> None:
+        """Stop, and end the run with ``error`` rather than as stopped by the user."""
+        if self.error is None:
+            self.error = error
+        self.stop()
+
+    def check(self) -> None:
+        """Raise :class:`RunStopped` (or the abort's error) once the run is stopped."""
+        if self._stop.is_set():
+            if self.error is not None:
+                raise self.error
+            raise RunStopped
 
     def pause(self) -> None:
         self._running.clear()
@@ -187,6 +214,7 @@ def run(
         settings, inputs, features, device, control, want, blend, bf16, _Stopwatch()
     )
     context.total = sum(s.steps for s in stages)
+    context.layer_watch = LayerWatch(control.check, control.guard)
     for index, stage in enumerate(stages):
         last = index == len(stages) - 1
         rec = None
@@ -210,6 +238,7 @@ class _RunContext:
     bf16: bool
     watch: _Stopwatch
     total: int = 0
+    layer_watch: LayerWatch = field(default_factory=lambda: LayerWatch(lambda: None, None))
     done_before: int = 0  # evaluations of the stages already run
     previous: torch.Tensor | None = None  # the previous stage's final image
 
@@ -257,6 +286,7 @@ def _objective(context: _RunContext, stage: Stage, tensors: _StageInputs) -> Obj
     }[stage.mode]
     layers = list(stage.content_layers) + list(stage.style_layers)
     model = VGGFeatures(context.features, layers, settings.pool).to(context.device)
+    model.watch = context.layer_watch
     return Objective(
         model,
         content_image=tensors.content if stage.content_layers else None,
@@ -274,33 +304,20 @@ def _objective(context: _RunContext, stage: Stage, tensors: _StageInputs) -> Obj
 
 def _run_stage(context: _RunContext, index: int, stage: Stage, last: bool) -> Iterator[StepRecord]:
     """One stage's records, labelled; the last one is final, or RUNNING when a stage follows."""
-    tensors = _stage_inputs(context, stage)
-    # A host copy: the picture to hand back if the device fails before any evaluation, or
-    # fails so badly that even its memory cannot be read any more.
-    start_pixels = to_uint8(tensors.init)
-    post = _color_post(context.settings, stage.mode, tensors.shape_img)
+    # A stage's setup (its tensors, the network, the targets) can take minutes for a huge
+    # image: the stop flag and the memory guard are honoured between its layers and styles.
+    setup = _StageSetup()
     try:
+        context.layer_watch.check()
+        tensors = _stage_inputs(context, stage)
+        # A host copy: the picture to hand back if the device fails before any evaluation, or
+        # fails so badly that even its memory cannot be read any more.
+        setup.start_pixels = start_pixels = to_uint8(tensors.init)
+        post = _color_post(context.settings, stage.mode, tensors.shape_img)
+        context.layer_watch.check()
         objective = _objective(context, stage, tensors)
-    except RuntimeError as exc:  # out of memory while computing the targets (big images)
-        # Same contract as a failure mid-run: a final record with the best image there is.
-        nan = math.nan
-        yield StepRecord(
-            context.done_before,
-            context.total,
-            nan,
-            nan,
-            nan,
-            nan,
-            context.watch.elapsed(),
-            image=start_pixels,
-            stage=index,
-            stage_label=stage.label,
-            stage_done=True,
-            status=ERROR,
-            message=runtime_message(exc),
-            failure=failure_kind(exc),
-            error=exc,
-        )
+    except (RunStopped, MemoryGuardError, RuntimeError) as exc:  # RuntimeError: out of memory
+        yield _setup_ended(exc, setup, context, index, stage)
         return
     loop = _StageLoop(
         context.settings,
@@ -319,6 +336,37 @@ def _run_stage(context: _RunContext, index: int, stage: Stage, last: bool) -> It
                 rec.status = RUNNING  # the run goes on with the next stage
         yield rec
     context.previous = loop.kept
+
+
+@dataclass
+class _StageSetup:
+    """What a stage's setup got to before it ended (the start picture, once made)."""
+
+    start_pixels: np.ndarray | None = None
+
+
+def _setup_ended(
+    exc: BaseException, setup: _StageSetup, context: _RunContext, index: int, stage: Stage
+) -> StepRecord:
+    """The final record of a run that ended while a stage was being set up: the same
+    contract as a failure mid-run, a final record with the best image there is."""
+    image = setup.start_pixels
+    if image is None and context.previous is not None:
+        image = to_uint8(context.previous)  # the previous scale's result
+    done_before = context.done_before
+    kept = "picture so far" if done_before else "start picture"
+    if isinstance(exc, RunStopped):
+        status, message, error, failure = STOPPED, f"Stopped; the {kept} is kept.", None, ""
+    else:
+        status, error = ERROR, exc
+        message, failure = runtime_message(exc, kept), failure_kind(exc)
+    nan = math.nan
+    return StepRecord(
+        done_before, context.total, nan, nan, nan, nan, context.watch.elapsed(), image=image,
+        stage=index,
+        stage_label=stage.label, stage_done=True, status=status, message=message,
+        failure=failure, error=error,
+    )  # fmt: skip
 
 
 def _color_post(
@@ -389,13 +437,21 @@ class _StageLoop:
         self.count = 0
         self.halt: tuple[str, str, BaseException | None] | None = None
 
+    def _halt_stopped(self) -> None:
+        """The halt of a stopped run: the user's stop, or the abort's error (the memory guard)."""
+        if self.control.error is not None:
+            error = self.control.error
+            self.halt = (ERROR, runtime_message(error, self.kept_what), error)
+        else:
+            which = "best image so far" if self.lbfgs else "current image"
+            self.halt = (STOPPED, f"Stopped; the {which} is kept.", None)
+        raise _Halt
+
     def _check_control(self) -> None:
         if self.control.paused:
             self.watch.wait_while_paused(self.control)
         if self.control.stopped:
-            which = "best image so far" if self.lbfgs else "current image"
-            self.halt = (STOPPED, f"Stopped; the {which} is kept.", None)
-            raise _Halt
+            self._halt_stopped()
         if self.count >= self.steps:
             raise _Halt
 
@@ -404,7 +460,12 @@ class _StageLoop:
         self._check_control()
         x = self.x
         self.opt.zero_grad(set_to_none=True)
-        loss, terms = self.objective(x)
+        try:
+            loss, terms = self.objective(x)
+        except (RunStopped, MemoryGuardError) as exc:  # between two layers of this pass
+            if isinstance(exc, MemoryGuardError):
+                self.control.abort(exc)
+            self._halt_stopped()
         values = terms.tolist()  # the one host sync of the step
         total_loss = sum(values)
         if not math.isfinite(total_loss):
@@ -543,6 +604,8 @@ def runtime_message(exc: BaseException, kept: str | None = "last good image") ->
     """
     kind = failure_kind(exc)
     outcome = f", so the run stopped and kept the {kept}" if kept else " before the run began"
+    if isinstance(exc, MemoryGuardError):
+        return exc.sentence(outcome)
     if kind == OUT_OF_MEMORY and _host_memory(exc):
         return (
             f"The computer ran out of memory{outcome}; lower the size, use Adam instead of "
@@ -574,6 +637,7 @@ __all__ = [
     "STOPPED",
     "Inputs",
     "RunControl",
+    "RunStopped",
     "SettingsError",
     "Stage",
     "StepRecord",

@@ -2,23 +2,29 @@
 
 Time is a per-device calibration (a short forward+backward probe) times a FLOP count from VGG19's
 layer table, so deeper layers and bigger images cost in proportion to the work they add. Memory
-counts what a pass keeps for backward, the weights, and L-BFGS's history. No Qt here.
+counts what a pass keeps for backward, the weights, and L-BFGS's history. A run *fits* when its
+peak leaves the memory guard's reserve free (core/memguard.py): a run that only fits into the
+reserve would be ended by the guard. No Qt here, and torch only where a device must be asked.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from .layers import BLOCKS, LAYER_NAMES, layer_index
+from .memguard import host_reading, reserve_bytes
 from .settings import RunSettings
 from .stages import plan
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 #: Bytes kept per byte of the layer table's outputs. The table counts conv, ReLU and pool outputs
 #: separately although most ReLUs run in place; gradient buffers add back part of that. Fitted on
@@ -122,22 +128,95 @@ def peak_bytes(settings: RunSettings, size: int | None = None, aspect: float = 1
     )
 
 
-def available_bytes(device: str) -> int | None:
-    """Free memory on the device: CUDA's mem_get_info, or MemAvailable on Linux; None if unknown."""
+def device_without_torch(name: str) -> str | None:
+    """The device a settings value means when that is known without importing torch (seconds
+    on a slow disk): the CPU when asked for, or "auto" on a Linux computer with neither an
+    NVIDIA nor an AMD GPU driver loaded. None: ask torch (core.device.resolve_device)."""
+    if name == "cpu":
+        return "cpu"
+    gpu_signs = ("/proc/driver/nvidia", "/dev/nvidia0", "/dev/kfd")
+    if name == "auto" and sys.platform == "linux" and not any(map(os.path.exists, gpu_signs)):
+        return "cpu"
+    return None
+
+
+def memory_of(device: str) -> tuple[int, int] | None:
+    """(free, total) bytes of the device's memory, or None if unknown: CUDA's mem_get_info,
+    MPS's recommended working set less what torch holds, MemAvailable/MemTotal on Linux."""
     if device.startswith("cuda"):
+        import torch
+
         try:
-            free, _ = torch.cuda.mem_get_info(torch.device(device))
-            return int(free)
+            free, total = torch.cuda.mem_get_info(torch.device(device))
+            return int(free), int(total)
         except (RuntimeError, AssertionError, ValueError):
             return None
-    if device == "cpu":
+    if device == "mps":
+        import torch
+
         try:
-            for line in Path("/proc/meminfo").read_text().splitlines():
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-        except (OSError, ValueError, IndexError):
+            limit = int(torch.mps.recommended_max_memory())
+            return limit - int(torch.mps.driver_allocated_memory()), limit
+        except (AttributeError, RuntimeError):
             return None
+    if device == "cpu":
+        reading = host_reading()
+        return (reading.available, reading.total) if reading is not None else None
     return None
+
+
+def available_bytes(device: str) -> int | None:
+    """Free memory on the device (see :func:`memory_of`); None if unknown."""
+    memory = memory_of(device)
+    return memory[0] if memory is not None else None
+
+
+def usable_bytes(device: str) -> int | None:
+    """What a run may take: the free memory less the memory guard's reserve; None if unknown."""
+    avail = available_bytes(device)
+    if avail is None:
+        return None
+    memory = memory_of(device)
+    total = memory[1] if memory is not None else avail
+    return avail - reserve_bytes(total)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Whether a run fits the device's free memory, and the largest size that does."""
+
+    fits: bool
+    peak_bytes: int
+    available_bytes: int | None
+    largest: int  # the largest size (a multiple of 16) that fits; the size itself if it fits
+
+    def sentence(self, size: int, *, cli: bool = False) -> str:
+        """One line: what it needs, what is free, and the size that fits."""
+        gb = 2**30
+        free = (self.available_bytes or 0) / gb
+        text = f"At {size} px this run needs about {self.peak_bytes / gb:.1f} GB of memory"
+        text += f" but only {free:.1f} GB is free"
+        if self.largest < MIN_FIT_SIZE:
+            way = "use --optimizer adam" if cli else "use Adam or close other programs"
+            return f"{text}, so it does not fit even at {MIN_FIT_SIZE} px; {way}."
+        if cli:
+            return f"{text}; use --size {self.largest} (the largest that fits), or --force."
+        return f"{text}; {self.largest} px is the largest size that fits."
+
+
+#: Below this, offering a size that fits is no help.
+MIN_FIT_SIZE = 64
+
+
+def check_fit(settings: RunSettings, device: str, aspect: float = 1.0) -> Fit:
+    """Does ``settings`` fit ``device``'s free memory, less the guard's reserve? (The CLI
+    refuses a run that does not, the window asks.) Unknown memory always fits."""
+    peak = peak_bytes(settings, aspect=aspect)
+    usable = usable_bytes(device)
+    if usable is None or peak <= usable:
+        return Fit(True, peak, available_bytes(device), settings.size)
+    largest = min(settings.size, largest_fitting_size(settings, device, aspect))
+    return Fit(False, peak, available_bytes(device), largest)
 
 
 _CACHE: dict[str, Calibration] = {}
@@ -160,6 +239,8 @@ def probe(
     key = str(device)
     if key in _CACHE:
         return _CACHE[key]
+    import torch
+
     from .model import VGGFeatures
     from .weights import load_random
 
@@ -219,9 +300,11 @@ def estimate(
     )
     peak = peak_bytes(settings, aspect=aspect)
     avail = available_bytes(device)
-    fits = avail is None or peak <= avail
+    usable = usable_bytes(device)
+    fits = usable is None or peak <= usable
     note = ""
     if not fits:
+        assert avail is not None
         note = (
             f"This needs about {peak / 2**30:.1f} GB but only {avail / 2**30:.1f} GB is free; "
             f"lower the size to {largest_fitting_size(settings, device, aspect)} px or use Adam."
@@ -238,8 +321,9 @@ def _stages(settings: RunSettings) -> list[tuple[int, int]]:
 
 
 def largest_fitting_size(settings: RunSettings, device: str, aspect: float = 1.0) -> int:
-    """The largest size (multiple of 16, at least 16) whose estimated peak fits the free memory."""
-    avail = available_bytes(device)
+    """The largest size (multiple of 16, at least 16) whose estimated peak fits the free memory
+    less the guard's reserve (:func:`usable_bytes`)."""
+    avail = usable_bytes(device)
     hi = 8192
     if avail is None:
         return hi
@@ -258,8 +342,11 @@ def largest_fitting_size(settings: RunSettings, device: str, aspect: float = 1.0
 __all__ = [
     "Calibration",
     "Estimate",
+    "Fit",
     "activation_bytes",
     "available_bytes",
+    "check_fit",
+    "device_without_torch",
     "estimate",
     "largest_fitting_size",
     "layer_table",
@@ -267,4 +354,5 @@ __all__ = [
     "peak_bytes",
     "probe",
     "ProbeCancelled",
+    "usable_bytes",
 ]

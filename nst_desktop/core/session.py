@@ -26,10 +26,12 @@ import numpy as np
 from .. import __version__
 from .failures import COMPUTATION, Failure, RunStatus
 from .images import ImageError
+from .memguard import MemoryGuardError
 from .settings import INIT_CHOICES, MACHINE_KNOBS, MODES, Mode, RunSettings, SettingsError
 from .stages import Stage, plan, sweep_rows
 
 if TYPE_CHECKING:
+    from .memguard import MemoryGuard
     from .optimize import RunControl, StepRecord
     from .timelapse import FrameRecorder
     from .weights import LoadedWeights
@@ -41,6 +43,8 @@ AUTOSAVE_KEEP = 30
 #: (weights source, weights format, is the run stopped?) -> the loaded weights; the window
 #: passes its cache.
 WeightsProvider = Callable[[str, str, Callable[[], bool]], "LoadedWeights"]
+#: The resolved torch device -> the memory guard of a run on it (None: no guard).
+GuardFactory = Callable[[Any], "MemoryGuard | None"]
 
 
 class Phase(StrEnum):
@@ -161,6 +165,8 @@ def classify_failure(exc: BaseException, *, cli: bool = False) -> FailureReport:
     """
     if isinstance(exc, _user_errors()):
         return FailureReport(Failure.INPUT, str(exc))
+    if isinstance(exc, MemoryGuardError):
+        return FailureReport(Failure.OUT_OF_MEMORY, exc.sentence(" before the run began", cli=cli))
     if isinstance(exc, MemoryError):
         remedy = (
             "lower --size or use --optimizer adam"
@@ -283,6 +289,7 @@ class RunSession:
         on_event: Callable[[Event], None] | None = None,
         on_finished: Sequence[Callable[[RunResult], None]] = (),
         cli: bool = False,
+        memory_guard: GuardFactory | None = None,
     ) -> None:
         self.mode = Mode(settings.mode) if settings.mode in MODES else Mode.TRANSFER
         self.inputs = inputs.for_mode(self.mode)
@@ -295,6 +302,8 @@ class RunSession:
         self.on_event = on_event or (lambda event: None)
         self.on_finished = list(on_finished)
         self.cli = cli
+        self.memory_guard = memory_guard or default_guard
+        self.guard: MemoryGuard | None = None  # this run's, once the device is known
         self.result: RunResult | None = None
         self.device: Any = None
         self.metadata = build_metadata(self.settings, self.inputs, weights=None, device=None)
@@ -302,6 +311,7 @@ class RunSession:
         self._step = 0
         self._cells: list[np.ndarray | None] = [None] * len(self.stages)
         self._weights_label = ""
+        self.peak_rss = 0  # the process's peak resident memory, as the guard saw it
 
     def _blend(self, settings: RunSettings) -> list[float]:
         return self.inputs.blend() if self.mode.uses_styles else list(settings.style_blend)
@@ -310,14 +320,17 @@ class RunSession:
     def records(self) -> Iterator[StepRecord]:
         """The core generator's records; errors become :attr:`result`, never an exception."""
         try:
-            prepared = self._prepare()
-        except Exception as exc:  # noqa: BLE001 - the session's edge: every error is a result
-            self._fail(exc)
-            return
-        try:
-            yield from self._run(prepared)
-        except Exception as exc:  # noqa: BLE001
-            self._fail(exc)
+            try:
+                prepared = self._prepare()
+            except Exception as exc:  # noqa: BLE001 - the session's edge: every error is a result
+                self._fail(exc)
+                return
+            try:
+                yield from self._run(prepared)
+            except Exception as exc:  # noqa: BLE001
+                self._fail(exc)
+        finally:
+            self._close_guard()
 
     def _prepare(self) -> _Prepared:
         settings = self.settings.validate()
@@ -332,10 +345,12 @@ class RunSession:
         if settings.threads > 0:
             torch.set_num_threads(settings.threads)
         self.device = resolve_device(settings.device)
+        self._start_guard()
         self._event(Phase.READING, "Reading the images…")
         images = load_run_images(
             settings, self.inputs.content, [s.path for s in self.inputs.styles]
         )  # each no larger than the run needs, all within one memory budget
+        self.control.check()
         content, styles = images.content, images.styles
         for note in images.notes:
             self._event(Phase.NOTE, note)
@@ -345,6 +360,7 @@ class RunSession:
             settings.weights, settings.weights_format, lambda: self.control.stopped
         )
         self._weights_label = loaded.label
+        self.control.check()
         if not loaded.trained:
             self._event(Phase.NOTE, f"using {loaded.label} weights; results show no real style.")
         self.metadata = build_metadata(
@@ -353,6 +369,26 @@ class RunSession:
         self._event(Phase.TARGETS, f"Computing the targets on {describe(self.device)}…")
         engine_inputs = optimize.Inputs(content, styles)
         return _Prepared(settings, engine_inputs, loaded.features, self.device, loaded.trained)
+
+    def _start_guard(self) -> None:
+        """The memory guard watches from here to the end of the run (see core.memguard); a
+        computer already below the guard's reserve refuses the run at once."""
+        self.guard = self.memory_guard(self.device)
+        if self.guard is None:
+            return
+        self.guard.on_trip = self.control.abort
+        self.control.guard = self.guard
+        self.guard.start()
+        self.guard.check()
+
+    def _close_guard(self) -> None:
+        guard, self.guard = self.guard, None
+        if guard is None:
+            return
+        guard.close()
+        self.control.guard = None
+        self.peak_rss = guard.peak_rss
+        log.info("run ended; peak RSS %d MB", guard.peak_rss >> 20)
 
     def _note_small_pictures(self, content: Any, styles: list[Any]) -> None:
         named = [(self.inputs.content.name, content)] if self.inputs.content else []
@@ -370,9 +406,7 @@ class RunSession:
         from . import optimize
         from .device import describe
 
-        if self.control.stopped:
-            self._finish(RunResult(RunStatus.STOPPED, "Stopped before the run began."))
-            return
+        self.control.check()  # a stop (or the memory guard) while the weights were loading
         running = f"Running on {describe(p.device)}"
         if not p.trained:
             running += " with untrained random weights (no real style)"
@@ -447,7 +481,7 @@ class RunSession:
         )
 
     def _fail(self, exc: Exception) -> None:
-        if self.control.stopped and self._step == 0:
+        if self.control.stopped and self.control.error is None and self._step == 0:
             self._finish(RunResult(RunStatus.STOPPED, "Stopped before the run began."))
             return
         report = classify_failure(exc, cli=self.cli)
@@ -494,6 +528,15 @@ class RunSession:
 
     def _event(self, phase: Phase, text: str) -> None:
         self.on_event(Event(phase, text))
+
+
+def default_guard(device: Any) -> MemoryGuard:
+    """The host's memory, and on a GPU the GPU's too (the one the tensors live in first)."""
+    from .device import memory_reader
+    from .memguard import MemoryGuard, host_reading
+
+    gpu = memory_reader(device)
+    return MemoryGuard(host_reading) if gpu is None else MemoryGuard(gpu, (host_reading,))
 
 
 def _new_control() -> RunControl:

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
 
 from nst_desktop.core.failures import Failure, RunStatus
 from nst_desktop.core.paths import data_dir
 from nst_desktop.core.session import RunResult, SnapshotTarget, autosave
 from nst_desktop.core.settings import Mode, RunSettings
+from nst_desktop.gui import fit_dialog
 from nst_desktop.gui.model import Clear, RunState, WindowModel
 from nst_desktop.gui.progress import clock
 from nst_desktop.gui.worker import RunJob, RunThread, WeightsCache
@@ -88,8 +90,12 @@ class RunController(QObject):
             return False
         if not self.engine_ready:
             self._pending = True
+            model.set_run_state(RunState.RUNNING)  # Stop works from the moment Run is pressed
             model.set_status("The engine is still loading; the run starts as soon as it is ready.")
             return True
+        if not self._fits():
+            model.set_status("Nothing was started: the run does not fit the free memory.")
+            return False
         settings = model.settings
         chosen = self._weights(settings.weights)
         if chosen is None:
@@ -98,6 +104,30 @@ class RunController(QObject):
         if chosen != settings.weights:
             model.update_settings(weights=chosen)
         self.begin(RunJob(model.settings, model.content_path, model.styles))
+        return True
+
+    def _fits(self) -> bool:
+        """Whether to start: the run fits the chosen device's free memory, or the user chose a
+        size (the largest that fits, or this one anyway) in :func:`fit_dialog.ask_run_size`."""
+        from nst_desktop.core import planner
+        from nst_desktop.core.device import DeviceError, resolve_device
+
+        settings = self.model.settings
+        try:
+            device = str(resolve_device(settings.device))
+        except DeviceError:
+            return True  # the run says so in its own words
+        fit = planner.check_fit(settings, device, self.aspect())
+        if fit.fits:
+            return True
+        parent = self.parent()
+        size = fit_dialog.ask_run_size(
+            parent if isinstance(parent, QWidget) else None, fit, settings.size
+        )
+        if size is None:
+            return False
+        if size != settings.size:
+            self.model.update_settings(size=size)
         return True
 
     def _weights(self, source: str) -> str | None:
@@ -138,10 +168,13 @@ class RunController(QObject):
         self.engine_ready = True
         if self._pending:
             self._pending = False
+            self.model.set_run_state(RunState.IDLE)
             self.start()
 
     def on_engine_failed(self) -> None:
-        self._pending = False
+        if self._pending:
+            self._pending = False
+            self.model.set_run_state(RunState.IDLE)
 
     # ------------------------------------------------------------------ controlling
     def pause_resume(self) -> None:
@@ -157,6 +190,11 @@ class RunController(QObject):
             self.model.set_status("Running…")
 
     def stop(self) -> None:
+        if self._pending:  # Run was pressed while the engine loaded: nothing starts
+            self._pending = False
+            self.model.set_run_state(RunState.IDLE)
+            self.model.set_status("Stopped before the run began.")
+            return
         if self.thread is not None and self.model.run_state in (RunState.RUNNING, RunState.PAUSED):
             self.thread.stop()
             self.model.set_run_state(RunState.STOPPING)
