@@ -151,19 +151,23 @@ def run(
     *,
     control: RunControl | None = None,
     want_image: Callable[[int], bool] | int = 0,
+    stages: Sequence[Stage] | None = None,
+    keep: list[torch.Tensor] | None = None,
 ) -> Iterator[StepRecord]:
     """Optimize and yield one record per evaluation; the last record is final and has the image.
 
     ``features`` is VGG19's ``features`` (see weights.py); it is moved to ``device``.
     ``want_image`` is an interval (0: only at the end) or a predicate on the step number.
     Errors in the inputs or settings raise before the first record (SettingsError, ImageError).
+    ``stages`` replaces the settings' plan (a tiled run's whole scales); ``keep`` receives the
+    last stage's image tensor when the run ends done.
     """
     settings.validate()
     control = control or RunControl()
     if isinstance(want_image, int):
         every = want_image
         want_image = (lambda step: step % every == 0) if every > 0 else (lambda step: False)
-    stages = plan(settings)
+    stages = plan(settings) if stages is None else list(stages)
     mode = settings.mode
     needs_content = mode in ("transfer", "content-rep", "sweep")
     needs_style = mode in ("transfer", "style-rep", "sweep")
@@ -268,6 +272,8 @@ def run(
                     rec.status = RUNNING  # the run goes on with the next stage
             yield rec
         if rec.status != RUNNING:
+            if keep is not None and rec.status == DONE:
+                keep.append(result[0])
             return
         previous = result[0]
 
