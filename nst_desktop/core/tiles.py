@@ -191,6 +191,11 @@ def plan_tiles(
         return None
     h, w = shape_at(source, settings.size)
     aspect = min(h, w) / max(h, w)
+    # L-BFGS keeps at most one pair per iteration: a stage of 20 keeps 20, not its history of 100.
+    steps = max(settings.steps, settings.coarse_steps if settings.scales > 1 else 0)
+    settings = dataclasses.replace(
+        settings, lbfgs_history=min(settings.lbfgs_history, max(1, steps))
+    )
     budget = math.inf if ceiling is None else ceiling * SAFETY
     stages = plan(settings)
     if settings.tile == 0 and peak_bytes(settings, stages[-1].size, aspect) <= budget:
