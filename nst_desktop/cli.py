@@ -69,6 +69,8 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
         meta = f.metadata
         default = getattr(defaults, f.name)
         shown = "optimizer default" if default is None else default
+        if default == "":
+            shown = "automatic"
         if isinstance(default, dict):
             shown = ",".join(f"{k}:{v:g}" if v != 1 else k for k, v in default.items())
         if isinstance(default, list):
@@ -95,6 +97,7 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
                 "init": "noise|content|style|PATH",
                 "device": "auto|cpu|cuda[:i]|mps",
                 "weights": "torchvision|caffe|random|PATH",
+                "max_memory": "SIZE",
             }.get(f.name, "VALUE")
         group.add_argument(_option_name(f), **kwargs)
     group.add_argument(
@@ -434,6 +437,7 @@ def _tell(event: Any, session: Any, progress: Progress) -> None:
     elif event.phase == Phase.TARGETS:
         from .core.device import describe
 
+        progress.stages = session.stages  # a tiled run's plan has its tiles as stages
         s = session.settings
         progress.message(
             f"{MODE_LABELS[s.mode]} at {s.size} px, {s.steps} iterations, "

@@ -193,17 +193,21 @@ def run(
     *,
     control: RunControl | None = None,
     want_image: Callable[[int], bool] | int = 0,
+    stages: Sequence[Stage] | None = None,
+    keep: list[torch.Tensor] | None = None,
 ) -> Iterator[StepRecord]:
     """Optimize and yield one record per evaluation; the last record is final and has the image.
 
     ``features`` is VGG19's ``features`` (see weights.py); it is moved to ``device``.
     ``want_image`` is an interval (0: only at the end) or a predicate on the step number.
     Errors in the inputs or settings raise before the first record (SettingsError, ImageError).
+    ``stages`` replaces the settings' plan (a tiled run's whole scales); ``keep`` receives the
+    last stage's image tensor when the run ends done.
     """
     settings.validate()
     control = control or RunControl()
     want = _want_predicate(want_image)
-    stages = plan(settings)
+    stages = plan(settings) if stages is None else list(stages)
     _check_inputs(settings.mode, inputs)
     needs_style = settings.mode in ("transfer", "style-rep", "sweep")
     blend = settings.style_blend_for(len(inputs.styles)) if needs_style else []
@@ -221,6 +225,8 @@ def run(
         for rec in _run_stage(context, index, stage, last):
             yield rec
         if rec is None or rec.status != RUNNING:
+            if keep is not None and rec is not None and rec.status == DONE:
+                keep.append(context.previous)
             return
 
 
@@ -363,8 +369,7 @@ def _setup_ended(
     nan = math.nan
     return StepRecord(
         done_before, context.total, nan, nan, nan, nan, context.watch.elapsed(), image=image,
-        stage=index,
-        stage_label=stage.label, stage_done=True, status=status, message=message,
+        stage=index, stage_label=stage.label, stage_done=True, status=status, message=message,
         failure=failure, error=error,
     )  # fmt: skip
 

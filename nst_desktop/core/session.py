@@ -33,6 +33,7 @@ from .stages import Stage, plan, sweep_rows
 if TYPE_CHECKING:
     from .memguard import MemoryGuard
     from .optimize import RunControl, StepRecord
+    from .tiles import TilePlan
     from .timelapse import FrameRecorder
     from .weights import LoadedWeights
 
@@ -295,6 +296,7 @@ class RunSession:
         self.inputs = inputs.for_mode(self.mode)
         self.settings = dataclasses.replace(settings, style_blend=self._blend(settings))
         self.stages: list[Stage] = plan(self.settings)
+        self.tile_plan: TilePlan | None = None  # set when the picture is made in tiles
         self.weights = weights
         self.control = control if control is not None else _new_control()
         self.images = images or ImagePolicy()
@@ -366,9 +368,33 @@ class RunSession:
         self.metadata = build_metadata(
             settings, self.inputs, weights=loaded.label, device=str(self.device)
         )
-        self._event(Phase.TARGETS, f"Computing the targets on {describe(self.device)}…")
         engine_inputs = optimize.Inputs(content, styles)
-        return _Prepared(settings, engine_inputs, loaded.features, self.device, loaded.trained)
+        prepared = _Prepared(settings, engine_inputs, loaded.features, self.device, loaded.trained)
+        self._plan_tiles(prepared)
+        self._event(Phase.TARGETS, f"Computing the targets on {describe(self.device)}…")
+        return prepared
+
+    def _plan_tiles(self, p: _Prepared) -> None:
+        """A picture that does not fit under the memory ceiling is made in tiles: plan it and say
+        so (the plan's stages replace the settings' in :attr:`stages`)."""
+        from .planner import probe
+        from .tiles import ceiling_bytes, plan_tiles
+
+        shaped_by = p.engine_inputs.content
+        if self.mode == Mode.STYLE_REP and p.engine_inputs.styles:
+            shaped_by = p.engine_inputs.styles[0]
+        if shaped_by is None:
+            return
+        ceiling = ceiling_bytes(p.settings, str(p.device))
+        tiles = plan_tiles(p.settings, shaped_by.size, ceiling)
+        if tiles is None:
+            return
+        tiles.seconds = plan_tiles(
+            p.settings, shaped_by.size, ceiling, probe(p.device, p.features)
+        ).seconds  # type: ignore[union-attr]
+        self.tile_plan = tiles
+        self.stages = tiles.stages
+        self._event(Phase.NOTE, tiles.summary())
 
     def _start_guard(self) -> None:
         """The memory guard watches from here to the end of the run (see core.memguard); a
@@ -411,10 +437,19 @@ class RunSession:
         if not p.trained:
             running += " with untrained random weights (no real style)"
         final = None
-        for rec in optimize.run(
-            p.settings, p.engine_inputs, p.features, p.device,
-            control=self.control, want_image=self._want,
-        ):  # fmt: skip
+        if self.tile_plan is not None:
+            from . import tiled
+
+            records = tiled.run(
+                p.settings, p.engine_inputs, p.features, p.device, self.tile_plan,
+                control=self.control, want_image=self._want,
+            )  # fmt: skip
+        else:
+            records = optimize.run(
+                p.settings, p.engine_inputs, p.features, p.device,
+                control=self.control, want_image=self._want,
+            )  # fmt: skip
+        for rec in records:
             if self._step == 0:
                 self._event(Phase.RUNNING, running + "…")
             self._keep(rec)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -50,7 +51,7 @@ MODE_LABELS = {
     Mode.SWEEP: "Layer sweep",
 }
 #: Settings that describe the computer, not the picture: never taken from a preset or a picture.
-MACHINE_KNOBS = ("device", "threads", "weights", "weights_format")
+MACHINE_KNOBS = ("device", "threads", "weights", "weights_format", "max_memory", "tile")
 OPTIMIZERS = ("lbfgs", "adam")
 POOLS = ("avg", "max")
 INIT_CHOICES = ("noise", "content", "style")
@@ -63,6 +64,9 @@ DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 MAX_SETTINGS_BYTES = 64 * 1024
 MAX_LAYERS = len(LAYER_INDEX)
 MAX_STYLES = 16
+#: The smallest tile and memory ceiling a run accepts (relu5_1 needs 16 px; overheads ~130 MB).
+MIN_TILE = 32
+MIN_MEMORY = 256 * 2**20
 
 
 class SettingsError(ValueError):
@@ -270,6 +274,14 @@ class RunSettings:
         min=1,
         max=100_000,
     )
+    tile_sweeps: int = knob(
+        1,
+        "Print sizes that do not fit in memory are refined in overlapping tiles; each sweep "
+        "passes over every tile once (more sweeps: smoother joins, longer runs).",
+        label="Tile sweeps",
+        min=1,
+        max=100,
+    )
     save_every: int = knob(
         0,
         "Save a snapshot every N iterations (0: never).",
@@ -304,6 +316,21 @@ class RunSettings:
         label="CPU threads",
         min=0,
         max=1024,
+    )
+
+    max_memory: str = knob(
+        "",
+        "Memory the run may use, like 3GB or 800MB; larger pictures are refined in tiles to "
+        "stay under it. Empty: what is free, less a margin.",
+        label="Memory ceiling",
+    )
+    tile: int = knob(
+        0,
+        "Refine the final size in tiles of N px (0: only when the picture does not fit the "
+        "memory ceiling, with the largest tile that fits).",
+        label="Tile size (px)",
+        min=0,
+        max=8192,
     )
 
     def __post_init__(self) -> None:
@@ -562,8 +589,36 @@ def _check_field(f: dataclasses.Field, value: Any) -> None:
         raise SettingsError("Start from: choose noise, content, style or an image file.")
     if name == "device" and not _valid_device_name(value):
         raise SettingsError(f"Device {value!r:.42} is not auto, cpu, cuda, cuda:N or mps.")
+    if name == "max_memory":
+        parse_memory(value)
+    if name == "tile" and 0 < value < MIN_TILE:
+        raise SettingsError(
+            f"Tile size {value} px is too small; give 0 (automatic) or at least {MIN_TILE} px."
+        )
     if name == "weights" and not value:
         raise SettingsError("Weights: choose torchvision, random or a weights file.")
+
+
+_MEMORY_UNITS = {"KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+
+
+def parse_memory(text: str) -> int | None:
+    """Bytes of a memory size like ``3GB``, ``1.5GB`` or ``800MB`` (units of 1024, as the planner
+    reports them; KiB/MiB/GiB/TiB too); None for empty text (automatic)."""
+    raw = text.strip()
+    if not raw:
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)\s*([KMGT])(?:I?B)?", raw.upper())
+    if match is None:
+        raise SettingsError(
+            f"Memory size {raw!r:.40} is not a size; write it like 3GB, 1.5GB or 800MB."
+        )
+    size = float(match.group(1)) * _MEMORY_UNITS[match.group(2) + "B"]
+    if size < MIN_MEMORY:
+        raise SettingsError(f"Memory size {raw:.40} is too small for any run; give at least 256MB.")
+    if size > 2**50:
+        raise SettingsError(f"Memory size {raw:.40} is larger than any computer; give less.")
+    return int(size)
 
 
 def _valid_device_name(name: str) -> bool:

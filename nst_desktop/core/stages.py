@@ -21,11 +21,12 @@ SWEEP_ROWS = (
 
 
 class StageKind(StrEnum):
-    """What a stage is to the run: the whole of it, one coarse-to-fine scale, or a sweep cell."""
+    """What a stage is to the run: the whole of it, a coarse-to-fine scale, a sweep cell, a tile."""
 
     SINGLE = "single"
     SCALE = "scale"
     CELL = "cell"
+    TILE = "tile"  # a tile of a scale refined piece by piece (core/tiles.py)
 
 
 @dataclass

@@ -60,10 +60,31 @@ class Estimator(QObject):
                 f"Estimate on {device}: {est.seconds_per_iter:.2g} s per iteration, "
                 f"{clock(est.total_seconds)} in all, peak memory about {size_text(est.peak_bytes)}"
             )
-        if not est.fits:
+        warn = not est.fits
+        tiles = self._tile_plan(s, device)
+        if isinstance(tiles, str):
+            text, warn = f"{text}. {tiles}", True
+        elif tiles is not None:  # made in tiles: it fits under the ceiling after all
+            text, warn = f"Estimate on {device}: {tiles}", False
+        elif not est.fits:
             text += ". " + est.note
         self.estimate = est
-        self.model.set_estimate(EstimateLine(text, warn=not est.fits))
+        self.model.set_estimate(EstimateLine(text, warn=warn))
+
+    def _tile_plan(self, settings: Any, device: str) -> str | None:
+        """The plan of a picture made in tiles (None: it is made whole), or why it cannot be."""
+        from nst_desktop.core.settings import SettingsError
+        from nst_desktop.core.tiles import ceiling_bytes, plan_tiles
+
+        aspect = min(max(self.aspect(), 0.01), 1.0)
+        try:
+            ceiling = ceiling_bytes(settings, device)
+            plan = plan_tiles(
+                settings, (1000, round(1000 * aspect)), ceiling, self.calibrations.get(device)
+            )
+        except SettingsError as exc:
+            return str(exc)
+        return plan.summary().removeprefix("plan: ") if plan is not None else None
 
     def _calibrated(self, device: str, calibration: Any) -> None:
         from nst_desktop.core.device import resolve_device

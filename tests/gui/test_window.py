@@ -508,6 +508,17 @@ def test_the_estimate_follows_the_settings(qtbot, window):
     assert big.seconds_per_iter < square.seconds_per_iter
 
 
+def test_the_estimate_shows_the_plan_of_a_print_size(qtbot, window):
+    """A size beyond the memory ceiling is made in tiles: the line says how, without alarm."""
+    estimator = window.estimator
+    qtbot.waitUntil(lambda: estimator.calibrations.get("cpu") is not None, timeout=60_000)
+    _tiny(window, steps=6, size=4096, max_memory="1GB")
+    text = window.estimate_label.text()
+    assert "tiles of up to" in text and "of 1.0 GB" in text, text
+    _tiny(window, steps=6, size=4096, max_memory="256MB")
+    assert "raise the memory ceiling" in window.estimate_label.text()
+
+
 @pytest.mark.parametrize(
     "error, says",
     [

@@ -1,0 +1,364 @@
+"""Tiled refinement: a picture larger than the memory allows, made under a ceiling.
+
+The plan (core/tiles.py) names the scales that run whole (core/optimize.py does them) and the
+scales refined tile by tile. A tiled scale starts from the previous scale's picture upsampled;
+every tile is optimized against the *global* style targets (the Gram matrices of the whole style
+image at this scale, computed once, piece by piece) and the content targets of its own crop of
+the content image, margin included; the normalization of the relative terms is the whole
+picture's too, so every tile weighs content and style alike. A finished tile is blended into the
+picture with its feather weights and its optimizer state is dropped. The records are those of
+:func:`optimize.run`; every picture they carry is the whole picture, refined tiles pasted in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from . import optimize
+from .device import use_bfloat16
+from .images import resize_longest, to_tensor, to_uint8
+from .losses import RELATIVE_EPS, Objective, style_size
+from .model import VGGFeatures
+from .optimize import (
+    DONE,
+    ERROR,
+    RUNNING,
+    STOPPED,
+    Inputs,
+    RunControl,
+    StepRecord,
+    failure_kind,
+    runtime_message,
+)
+from .planner import layer_table
+from .settings import RunSettings
+from .stages import Stage
+from .tiles import Box, TiledScale, TilePlan, feather_weights, padded
+
+#: Each layer's downsampling: a feature cell covers ``down`` x ``down`` input pixels.
+_DOWN = {name: down for name, _, down, _ in layer_table()}
+
+
+class _Stopped(Exception):
+    """The user stopped the run while the targets were computed."""
+
+
+@dataclass
+class _Context:
+    settings: RunSettings
+    inputs: Inputs
+    features: nn.Sequential
+    device: torch.device
+    control: RunControl
+    want_image: Callable[[int], bool]
+    total: int
+    watch: optimize._Stopwatch
+    plan: TilePlan
+
+
+@dataclass
+class _Targets:
+    grams: dict[str, torch.Tensor]  # the whole style image's, blended
+    content_size: dict[str, float]  # the whole content image's mean(F²), for 'relative'
+
+
+def run(
+    settings: RunSettings,
+    inputs: Inputs,
+    features: nn.Sequential,
+    device: torch.device,
+    plan: TilePlan,
+    *,
+    control: RunControl | None = None,
+    want_image: Callable[[int], bool] | int = 0,
+) -> Iterator[StepRecord]:
+    """:func:`optimize.run` for a tiled plan: the whole scales, then the tiles, one record per
+    evaluation; the last record is final and carries the whole picture."""
+    control = control or RunControl()
+    if isinstance(want_image, int):
+        every = want_image
+        want_image = (lambda step: step % every == 0) if every > 0 else (lambda step: False)
+    total = plan.total_steps
+    keep: list[torch.Tensor] = []
+    last: StepRecord | None = None
+    for rec in optimize.run(
+        settings, inputs, features, device,
+        control=control, want_image=want_image, stages=plan.whole, keep=keep,
+    ):  # fmt: skip
+        rec.total = total
+        if rec.final:
+            last = rec
+            if rec.status == DONE:  # the tiles follow (a copy: the generator reads its own)
+                rec = dataclasses.replace(rec, status=RUNNING)
+        yield rec
+    if last is None or last.status != DONE or not keep:
+        return
+    picture = keep.pop().detach().cpu()
+    watch = optimize._Stopwatch()
+    watch.start -= last.elapsed
+    ctx = _Context(settings, inputs, features, device, control, want_image, total, watch, plan)
+    step = last.step
+    for n, scale in enumerate(plan.tiled):
+        outcome = yield from _refine(ctx, scale, picture, step, n == len(plan.tiled) - 1)
+        if outcome is None:
+            return
+        picture, step = outcome
+
+
+def _refine(
+    ctx: _Context, scale: TiledScale, previous: torch.Tensor, step: int, last_scale: bool
+) -> Iterator[StepRecord]:
+    """One scale in tiles; returns (picture, step) to go on with, or None when the run ended."""
+    s, plan = ctx.settings, ctx.plan
+    stage = plan.stages[scale.first_stage]
+    h, w = scale.shape
+    texture = stage.mode == "style-rep"
+    base_img = ctx.inputs.styles[0] if texture else ctx.inputs.content
+    assert base_img is not None
+    shape_img = resize_longest(base_img, scale.size)
+    content_img = None if texture else shape_img
+    canvas = nn.functional.interpolate(
+        previous, size=(h, w), mode="bicubic", align_corners=False
+    ).clamp_(0, 1)
+    post = optimize._color_post(s, stage.mode, shape_img)
+    bf16 = use_bfloat16(s.precision, ctx.device)
+    model = VGGFeatures(ctx.features, _layers(stage), s.pool).to(ctx.device)
+    try:
+        targets = _global_targets(ctx, model, stage, content_img, scale, bf16)
+    except (_Stopped, RuntimeError) as exc:
+        yield _end(ctx, step, scale.first_stage, stage.label, post(to_uint8(canvas)), exc)
+        return None
+    weights = feather_weights(h, w, plan.tile, plan.overlap)
+    index = scale.first_stage
+    final_index = len(plan.stages) - 1 if last_scale else -1
+    for _sweep in range(plan.sweeps):
+        base = canvas.clone()  # the picture the sweep's feather weights blend away from
+        for box, weight in zip(scale.boxes, weights, strict=True):
+            tile_stage = plan.stages[index]
+            tile = _Tile(ctx, box, torch.from_numpy(weight)[None, None], canvas, base, post)
+            for rec in tile.optimize(model, tile_stage, content_img, targets, step, bf16):
+                rec.stage, rec.stage_label = index, tile_stage.label
+                if rec.final:
+                    rec.stage_done = True
+                    step = rec.step
+                    if rec.status == DONE and index != final_index:
+                        rec.status = RUNNING
+                    if rec.status not in (RUNNING, DONE):
+                        yield rec
+                        return None
+                yield rec
+            index += 1
+    return canvas, step
+
+
+def _layers(stage: Stage) -> list[str]:
+    return list(stage.content_layers) + list(stage.style_layers)
+
+
+class _Tile:
+    """One box of the picture: its crop with context, its blend, and the picture with it pasted."""
+
+    def __init__(
+        self,
+        ctx: _Context,
+        box: Box,
+        weight: torch.Tensor,
+        canvas: torch.Tensor,
+        base: torch.Tensor,
+        post: Callable[[np.ndarray], np.ndarray],
+    ) -> None:
+        self.ctx, self.box, self.weight = ctx, box, weight
+        self.canvas, self.base, self.post = canvas, base, post
+        h, w = canvas.shape[-2:]
+        self.crop = padded(box, ctx.plan.margin, h, w)
+        t, left = self.crop[:2]
+        self.inner = (box[0] - t, box[1] - left, box[2] - t, box[3] - left)
+
+    def optimize(
+        self,
+        model: VGGFeatures,
+        stage: Stage,
+        content_img: Image.Image | None,
+        targets: _Targets,
+        step0: int,
+        bf16: bool,
+    ) -> Iterator[StepRecord]:
+        ctx = self.ctx
+        t, left, b, r = self.crop
+        init = self.canvas[:, :, t:b, left:r].contiguous().to(ctx.device)
+        content_t = None
+        if content_img is not None and stage.content_layers:
+            content_t = to_tensor(content_img.crop((left, t, r, b)), ctx.device)
+        objective = _objective(model, ctx.settings, stage, content_t, targets, bf16)
+        result: list[torch.Tensor] = []
+        for rec in optimize._optimize(
+            ctx.settings, objective, init, stage.steps, ctx.control, ctx.want_image, step0,
+            ctx.total, ctx.watch, to_uint8(init), self.preview, result,
+        ):  # fmt: skip
+            if rec.final and rec.status == DONE and result:
+                self.paste(result[0].detach().cpu())
+                rec.image = self.post(to_uint8(self.canvas))
+            yield rec
+        result.clear()  # the tile's optimizer state went with the generator; its image too
+
+    def _blend(self, tile: torch.Tensor) -> torch.Tensor:
+        """The box of the picture with ``tile``'s box (crop coordinates) blended in."""
+        t, left, b, r = self.box
+        y0, x0, y1, x1 = self.inner
+        new = tile[:, :, y0:y1, x0:x1]
+        here, start = self.canvas[:, :, t:b, left:r], self.base[:, :, t:b, left:r]
+        return torch.where(self.weight == 1, new, here + self.weight * (new - start))
+
+    def paste(self, tile: torch.Tensor) -> None:
+        t, left, b, r = self.box
+        self.canvas[:, :, t:b, left:r] = self._blend(tile)
+
+    def preview(self, pixels: np.ndarray) -> np.ndarray:
+        """The whole picture with the tile as it is now (``pixels``: the crop) blended in."""
+        tile = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]
+        region = self._blend(tile.float().div_(255.0))
+        picture = to_uint8(self.canvas)
+        t, left, b, r = self.box
+        picture[t:b, left:r] = to_uint8(region)
+        return self.post(picture)
+
+
+def _objective(
+    model: VGGFeatures,
+    s: RunSettings,
+    stage: Stage,
+    content_t: torch.Tensor | None,
+    targets: _Targets,
+    bf16: bool,
+) -> Objective:
+    """The tile's objective: its own content targets, the global style targets and scales."""
+    weights = {
+        "transfer": (s.content_weight, s.style_weight),
+        "content-rep": (1.0, 0.0),
+        "style-rep": (0.0, 1.0),
+    }[stage.mode]
+    objective = Objective(
+        model,
+        content_image=content_t,
+        content_layers=stage.content_layers,
+        style_layers={},
+        content_weight=weights[0],
+        style_weight=weights[1],
+        tv_weight=s.tv_weight,
+        bfloat16=bf16,
+        normalization="paper",  # the relative factors are the whole picture's: set below
+    )
+    style = {k: v for k, v in stage.style_layers.items() if v > 0 and k in targets.grams}
+    objective.style_layers = style
+    objective.style_targets = {k: targets.grams[k] for k in style}
+    objective.style_factors = dict(style)
+    if s.normalization == "relative":
+        objective.content_factors = {
+            k: v / targets.content_size[k] for k, v in objective.content_layers.items()
+        }
+        for k, g in objective.style_targets.items():
+            c = g.shape[-1]
+            objective.style_factors[k] *= 4.0 * c * c / float(style_size(g))
+    return objective
+
+
+def _global_targets(
+    ctx: _Context,
+    model: VGGFeatures,
+    stage: Stage,
+    content_img: Image.Image | None,
+    scale: TiledScale,
+    bf16: bool,
+) -> _Targets:
+    """Gram matrices of the whole style images and the whole content's mean(F²), in pieces."""
+    s = ctx.settings
+    grams: dict[str, torch.Tensor] = {}
+    style_layers = [k for k, v in stage.style_layers.items() if v > 0]
+    if style_layers and ctx.inputs.styles:
+        min_side = optimize._deepest_min_side(_layers(stage))
+        side = max(min_side, round(scale.size * s.style_scale))
+        blend = s.style_blend_for(len(ctx.inputs.styles))
+        for img, b in zip(ctx.inputs.styles, blend, strict=True):
+            image = to_tensor(resize_longest(img, side, min_side))
+            sums, counts = _feature_sums(ctx, model, image, style_layers, gram=True, bf16=bf16)
+            for k in style_layers:
+                g = (sums[k] / counts[k]) * b
+                grams[k] = g if k not in grams else grams[k] + g
+    sizes: dict[str, float] = {}
+    content_layers = [k for k, v in stage.content_layers.items() if v > 0]
+    if s.normalization == "relative" and content_layers and content_img is not None:
+        image = to_tensor(content_img)
+        sums, counts = _feature_sums(ctx, model, image, content_layers, gram=False, bf16=bf16)
+        sizes = {k: max(float(sums[k]) / counts[k], RELATIVE_EPS) for k in content_layers}
+    return _Targets(grams, sizes)
+
+
+def _feature_sums(
+    ctx: _Context,
+    model: VGGFeatures,
+    image: torch.Tensor,
+    layers: list[str],
+    *,
+    gram: bool,
+    bf16: bool,
+) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
+    """Per layer, over the whole image computed in pieces with context: Σ F Fᵀ (``gram``) or
+    Σ mean(F²) x cells, and the number of feature cells. Pieces start on multiples of 16, so
+    every feature cell of every layer belongs to exactly one piece."""
+    h, w = image.shape[-2:]
+    step = max(16, ctx.plan.tile // 16 * 16)
+    sums: dict[str, torch.Tensor] = {}
+    counts = dict.fromkeys(layers, 0)
+    autocast = torch.autocast(device_type=ctx.device.type, dtype=torch.bfloat16, enabled=bf16)
+    for top in range(0, h, step):
+        for left in range(0, w, step):
+            if ctx.control.paused:
+                ctx.watch.wait_while_paused(ctx.control)
+            if ctx.control.stopped:
+                raise _Stopped
+            box = (top, left, min(h, top + step), min(w, left + step))
+            t, lf, b, r = padded(box, ctx.plan.margin, h, w)
+            with torch.no_grad(), autocast:
+                feats = model(image[:, :, t:b, lf:r].to(ctx.device))
+            for k in layers:
+                d = _DOWN[k]
+                f = feats[k][
+                    :, :, (top - t) // d : (box[2] - t) // d, (left - lf) // d : (box[3] - lf) // d
+                ]
+                n = f.shape[-2] * f.shape[-1]
+                if gram:
+                    with torch.autocast(device_type=ctx.device.type, enabled=False):
+                        flat = f.reshape(f.shape[0], f.shape[1], n).float()
+                        part = torch.bmm(flat, flat.transpose(1, 2))
+                else:  # mean first: one piece gives exactly losses.content_size's value
+                    part = f.float().pow(2).mean().double() * n
+                sums[k] = part if k not in sums else sums[k] + part
+                counts[k] += n
+            del feats
+    return sums, counts
+
+
+def _end(
+    ctx: _Context, step: int, index: int, label: str, image: np.ndarray, exc: BaseException
+) -> StepRecord:
+    """The final record when the targets could not be computed (stopped, out of memory)."""
+    nan = math.nan
+    rec = StepRecord(step, ctx.total, nan, nan, nan, nan, ctx.watch.elapsed(), image=image)
+    rec.stage, rec.stage_label, rec.stage_done = index, label, True
+    if isinstance(exc, _Stopped):
+        rec.status, rec.message = STOPPED, "Stopped; the current image is kept."
+    else:
+        rec.status, rec.message = ERROR, runtime_message(exc)
+        rec.failure, rec.error = failure_kind(exc), exc
+    return rec
+
+
+__all__ = ["run"]

@@ -1,0 +1,150 @@
+"""Tiled refinement (core/tiles.py, core/tiled.py): the geometry covers every pixel once in
+weight, a tiled run stops with a whole picture, one tile is the untiled run, and the command
+line takes a memory ceiling and a tile size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from nst_desktop import cli
+from nst_desktop.core import tiled
+from nst_desktop.core.optimize import DONE, STOPPED, Inputs, RunControl, run
+from nst_desktop.core.settings import RunSettings, SettingsError, parse_memory
+from nst_desktop.core.stages import StageKind
+from nst_desktop.core.tiles import (
+    feather_weights,
+    margin_for,
+    overlap_for,
+    padded,
+    plan_tiles,
+    spans,
+    tile_boxes,
+)
+from nst_desktop.core.weights import load_random
+
+SHAPES = [(96, 96), (97, 61), (61, 97), (200, 333), (48, 48), (49, 1), (1000, 257)]
+TILES = [32, 48, 64, 100]
+
+
+@pytest.mark.parametrize("tile", TILES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_boxes_cover_every_pixel_and_weights_add_up_to_one(shape, tile):
+    h, w = shape
+    overlap = overlap_for(tile)
+    boxes = tile_boxes(h, w, tile, overlap)
+    covered = np.zeros(shape, int)
+    total = np.zeros(shape, np.float64)
+    for (t, left, b, r), weight in zip(boxes, feather_weights(h, w, tile, overlap), strict=True):
+        assert 0 <= t < b <= h and 0 <= left < r <= w
+        assert b - t <= tile and r - left <= tile
+        assert weight.shape == (b - t, r - left) and weight.min() > 0
+        covered[t:b, left:r] += 1
+        total[t:b, left:r] += weight
+    assert covered.min() >= 1
+    np.testing.assert_allclose(total, 1.0, atol=1e-6)
+
+
+def test_spans_overlap_as_asked_and_stay_equal():
+    parts = spans(1000, 100, 25)
+    sizes = {b - a for a, b in parts}
+    assert len(sizes) == 1 and sizes.pop() <= 100
+    overlaps = [parts[k][1] - parts[k + 1][0] for k in range(len(parts) - 1)]
+    assert all(24 <= o <= 26 for o in overlaps)
+    # the ramps of one span's two sides never meet: next-but-one starts after this one ends
+    assert all(parts[k + 2][0] >= parts[k][1] for k in range(len(parts) - 2))
+    assert spans(80, 100, 25) == [(0, 80)]
+
+
+def test_padding_stays_inside_and_is_aligned():
+    assert padded((0, 0, 48, 48), 16, 96, 96) == (0, 0, 64, 64)
+    assert padded((40, 40, 96, 90), 16, 96, 96) == (24, 24, 96, 96)
+    assert all(margin_for(t) % 16 == 0 for t in (32, 100, 1000))
+
+
+def test_memory_sizes_parse_and_refuse_with_one_sentence():
+    assert parse_memory("3GB") == 3 * 2**30
+    assert parse_memory("1.5GB") == int(1.5 * 2**30)
+    assert parse_memory("800MB") == 800 * 2**20
+    assert parse_memory("") is None
+    for bad in ("3", "lots", "-1GB", "1e3GB", "10MB"):
+        with pytest.raises(SettingsError, match=r"^Memory size .*\.$"):
+            parse_memory(bad)
+
+
+def test_the_plan_tiles_only_what_does_not_fit():
+    small = RunSettings(size=64, steps=3)
+    assert plan_tiles(small, (64, 48), 8 * 2**30) is None  # fits: the run is unchanged
+    assert plan_tiles(RunSettings(mode="sweep", size=64, tile=32), (64, 48), None) is None
+    big = RunSettings(size=4096, steps=20)
+    p = plan_tiles(big, (3000, 2000), int(1.5 * 2**30))
+    assert p is not None and p.tiled[0].shape == (2731, 4096)
+    assert p.peak_bytes <= 1.5 * 2**30
+    assert p.whole and all(s.size < 4096 for s in p.whole)
+    assert sum(s.kind == StageKind.TILE for s in p.stages) == len(p.tiled[0].boxes)
+    assert "tiles" in p.summary() and "1.5 GB" in p.summary()
+    with pytest.raises(SettingsError, match="memory ceiling"):
+        plan_tiles(big, (3000, 2000), 300 * 2**20)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:72, 0:96]
+    content = np.stack([x * 2, y * 3, (x + y)], -1).clip(0, 255).astype(np.uint8)
+    style = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
+    inputs = Inputs(Image.fromarray(content), [Image.fromarray(style)])
+    return inputs, load_random(0).features
+
+
+def test_stop_mid_tile_hands_back_the_whole_picture(engine):
+    inputs, features = engine
+    settings = RunSettings(size=96, steps=3, coarse_steps=1, tile=48, optimizer="adam")
+    p = plan_tiles(settings, inputs.content.size, None)
+    assert len(p.tiled[0].boxes) == 6
+    control = RunControl()
+    records = []
+    for rec in tiled.run(settings, inputs, features, torch.device("cpu"), p, control=control):
+        records.append(rec)
+        if rec.stage == 2 and not rec.stage_done:  # the first evaluation of tile 2
+            control.stop()
+    last = records[-1]
+    assert last.status == STOPPED and last.stage_label.startswith("tile 2/6")
+    assert last.image is not None and last.image.shape == (72, 96, 3)
+    assert sum(r.final for r in records) == 1
+
+
+def test_one_tile_over_everything_is_the_untiled_run(engine):
+    inputs, features = engine
+    settings = RunSettings(
+        size=64, steps=3, coarse_steps=2, scales=2, tile=64, normalization="relative"
+    )
+    p = plan_tiles(settings, inputs.content.size, None)
+    assert len(p.tiled[0].boxes) == 1 and len(p.whole) == 1
+    whole = list(run(settings, inputs, features, torch.device("cpu")))
+    tiles = list(tiled.run(settings, inputs, features, torch.device("cpu"), p))
+    assert whole[-1].status == tiles[-1].status == DONE
+    assert [r.step for r in whole] == [r.step for r in tiles]
+    assert tiles[-1].loss == whole[-1].loss
+    np.testing.assert_array_equal(tiles[-1].image, whole[-1].image)
+
+
+def test_the_command_line_takes_a_ceiling_and_a_tile_size(capsys, tmp_path, engine):
+    inputs, _ = engine
+    content, style = tmp_path / "c.png", tmp_path / "s.png"
+    inputs.content.save(content)
+    inputs.styles[0].save(style)
+    out = tmp_path / "out.png"
+    args = ["transfer", content, style, "-o", out, "--weights", "random", "--size", "48"]
+    args += ["--steps", "1", "--coarse-steps", "1", "--max-memory", "2GB", "--tile", "32"]
+    code = cli.main([str(a) for a in args])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "plan: whole at" in err and "tiles of up to 32 px" in err
+    assert Image.open(out).size == (48, 36)
+    for bad in (["--max-memory", "lots"], ["--max-memory", "3"], ["--tile", "8"]):
+        code = cli.main([str(a) for a in args[:-4] + bad])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
