@@ -26,6 +26,7 @@ from .images import ImageError, load_image, resize_longest, to_tensor, to_uint8
 from .layers import min_input_side
 from .losses import Objective
 from .model import VGGFeatures
+from .regions import Regions, fit_mask
 from .settings import RunSettings, SettingsError
 from .stages import Stage, plan
 
@@ -116,6 +117,7 @@ class Inputs:
 
     content: Image.Image | None = None
     styles: Sequence[Image.Image] = ()
+    regions: Regions | None = None  # the styles' regions of the content picture (transfer)
 
 
 def _deepest_min_side(layers: Sequence[str]) -> int:
@@ -223,6 +225,7 @@ def run(
                 tv_weight=settings.tv_weight,
                 bfloat16=bf16,
                 normalization=settings.normalization,
+                **_region_args(inputs.regions, stage.mode, len(style_ts), (w, h), device),
             )
         except RuntimeError as exc:  # out of memory while computing the targets (big images)
             # Same contract as a failure mid-run: a final record with the best image there is.
@@ -270,6 +273,20 @@ def run(
         if rec.status != RUNNING:
             return
         previous = result[0]
+
+
+def _region_args(
+    regions: Regions | None, mode: str, n_styles: int, size: tuple[int, int], device: torch.device
+) -> dict:
+    """The Objective's guided-term arguments: each style's mask at this stage's size."""
+    if not regions or mode != "transfer":
+        return {}
+    masks = [regions.masks.get(i) for i in range(n_styles)]
+    tensors = [
+        None if m is None else torch.from_numpy(fit_mask(m, size)).to(device)[None, None]
+        for m in masks
+    ]
+    return {"style_regions": tensors, "outside": regions.outside}
 
 
 def _color_post(
