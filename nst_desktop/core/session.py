@@ -26,6 +26,7 @@ import numpy as np
 from .. import __version__
 from .failures import COMPUTATION, Failure, RunStatus
 from .images import ImageError
+from .regions import Regions, encode_regions
 from .settings import INIT_CHOICES, MACHINE_KNOBS, MODES, Mode, RunSettings, SettingsError
 from .stages import Stage, plan, sweep_rows
 
@@ -72,6 +73,7 @@ class RunInputs:
 
     content: Path | None = None
     styles: tuple[StyleInput, ...] = ()
+    regions: Regions | None = None  # the styles' regions of the content picture (transfer only)
 
     @classmethod
     def of(cls, content: Any, styles: Iterable[tuple[Any, float]] = ()) -> RunInputs:
@@ -89,7 +91,9 @@ class RunInputs:
     def for_mode(self, mode: Mode) -> RunInputs:
         """Only the pictures ``mode`` uses (a texture needs no photo, a content study no style)."""
         return RunInputs(
-            self.content if mode.uses_content else None, self.styles if mode.uses_styles else ()
+            self.content if mode.uses_content else None,
+            self.styles if mode.uses_styles else (),
+            self.regions if mode == Mode.TRANSFER and self.regions else None,
         )
 
     def names(self) -> dict[str, Any]:
@@ -203,6 +207,8 @@ def build_metadata(
         "settings": settings.to_dict(),
         "inputs": inputs.names(),
     }
+    if inputs.regions:
+        meta["regions"] = encode_regions(inputs.regions)
     if weights is not None:
         meta["weights"] = weights
     if device is not None:
@@ -337,7 +343,11 @@ class RunSession:
             settings, self.inputs.content, [s.path for s in self.inputs.styles]
         )  # each no larger than the run needs, all within one memory budget
         content, styles = images.content, images.styles
-        for note in images.notes:
+        regions = self.inputs.regions
+        if regions:
+            regions.check(len(styles))
+        notes = images.notes + (regions.notes(len(styles)) if regions else [])
+        for note in notes:
             self._event(Phase.NOTE, note)
         self._note_small_pictures(content, styles)
         self._event(Phase.WEIGHTS, "Loading the VGG19 weights…")
@@ -351,7 +361,7 @@ class RunSession:
             settings, self.inputs, weights=loaded.label, device=str(self.device)
         )
         self._event(Phase.TARGETS, f"Computing the targets on {describe(self.device)}…")
-        engine_inputs = optimize.Inputs(content, styles)
+        engine_inputs = optimize.Inputs(content, styles, regions)
         return _Prepared(settings, engine_inputs, loaded.features, self.device, loaded.trained)
 
     def _note_small_pictures(self, content: Any, styles: list[Any]) -> None:
