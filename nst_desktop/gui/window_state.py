@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
-from nst_desktop.core.paths import resources_dir
+from nst_desktop.core.paths import data_dir, resources_dir
 from nst_desktop.core.settings import MAX_STYLES, RunSettings, SettingsError
 from nst_desktop.gui.model import WindowModel
 
@@ -44,6 +44,7 @@ def restore(window: QMainWindow, model: WindowModel, qs: QSettings) -> None:
     if content and Path(content).is_file():
         model.set_content(content)
     model.set_styles([(p, w) for p, w in styles if Path(p).is_file()])
+    model.regions.restore(qs_str(qs, "run/regions") or "{}", regions_dir())
     model.set_settings(settings)
     model.clear_message()
 
@@ -53,7 +54,16 @@ def save(window: QMainWindow, model: WindowModel, qs: QSettings) -> None:
     qs.setValue("run/settings", model.settings.to_json(indent=None))
     qs.setValue("run/content", model.content_path or "")
     qs.setValue("run/styles", json.dumps(model.styles))
+    try:
+        qs.setValue("run/regions", model.regions.save(regions_dir()))
+    except OSError as exc:  # a full disk must not keep the window from closing
+        log.warning("regions not kept: %s", exc)
     qs.sync()
+
+
+def regions_dir() -> Path:
+    """Where the window keeps the painted regions between sessions (PNG files)."""
+    return data_dir() / "regions"
 
 
 def qs_str(qs: QSettings, key: str) -> str:
