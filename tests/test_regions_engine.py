@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from test_losses import REL, _rel, _stub_layers, _StubFeatures
 
-from nst_desktop.core.guided import layer_mask, region_gram
+from nst_desktop.core.guided import LayerMask, layer_mask, region_gram
 from nst_desktop.core.losses import Objective
 from nst_desktop.core.optimize import Inputs, run
 from nst_desktop.core.regions import Regions
@@ -51,8 +51,11 @@ def test_region_gram_matches_float64_sums():
     torch.manual_seed(0)
     f = torch.randn(1, 7, 6, 9)
     m = torch.rand(6, 9) * (torch.rand(6, 9) > 0.3)
-    got = region_gram(f, m.sqrt()[None, None], float(m.sum()))
+    got = region_gram(f, LayerMask.of(m[None, None]))
     assert _rel(got[0], ref_region_gram(f, m)) < REL
+    soft = torch.rand(6, 9) + 0.01  # covers every position: no gather
+    assert LayerMask.of(soft[None, None]).index is None
+    assert _rel(region_gram(f, LayerMask.of(soft[None, None]))[0], ref_region_gram(f, soft)) < REL
 
 
 @pytest.mark.parametrize(("layer", "pools"), [("relu1_1", 0), ("relu2_1", 1), ("relu3_1", 2)])
@@ -199,3 +202,22 @@ def test_zeros_mask_with_outside_keep_leaves_the_photo(features):
 
     photo = np.asarray(resize_longest(_photo(), 32))
     assert np.abs(out.astype(int) - photo.astype(int)).max() <= 1
+
+
+def test_guided_gradient_matches_float64_autograd():
+    """The gathered, masked Gram's backward gives the float64 reference gradient."""
+    torch.manual_seed(4)
+    f = torch.randn(1, 5, 6, 8)
+    m = torch.zeros(6, 8)
+    m[:, :3] = 1.0
+    m[:, 3] = 0.4  # a soft edge; the rest is outside (gathered away)
+    target = torch.randn(5, 5).double()
+    fa = f.clone().requires_grad_(True)
+    g = region_gram(fa, LayerMask.of(m[None, None]))[0]
+    ((g.double() - target) ** 2).sum().backward()
+    f64 = f.double().requires_grad_(True)
+    flat = f64.reshape(5, -1)
+    w = m.double().reshape(-1)
+    ref = (flat * w) @ flat.T / w.sum()
+    ((ref - target) ** 2).sum().backward()
+    assert _rel(fa.grad, f64.grad) < 1e-4

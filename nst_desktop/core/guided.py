@@ -46,8 +46,34 @@ class Group:
     members: list[tuple[int, float]]  # (style index, blend weight), weights > 0
     targets: dict[str, torch.Tensor] = field(default_factory=dict)
     factors: dict[str, float] = field(default_factory=dict)
-    #: Per layer: (√m_l as (1, 1, h, w), Σm_l, a_l); None where the region is empty there.
-    layer_masks: dict[str, tuple[torch.Tensor, float, float] | None] = field(default_factory=dict)
+    #: Per layer; None where the region is empty there.
+    layer_masks: dict[str, LayerMask | None] = field(default_factory=dict)
+
+
+@dataclass
+class LayerMask:
+    """A region at one layer: √m_l at the positions it covers, Σm_l and the share a_l.
+
+    Only the positions with m > 0 enter the product (``index``), so disjoint regions cost about
+    one Gram matrix together, not one each; None: the region covers most of the layer.
+    """
+
+    sqrt: torch.Tensor  # (len(index),) or (h * w,)
+    index: torch.Tensor | None
+    total: float
+    share: float
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, m: torch.Tensor) -> LayerMask:
+        """From an (1, 1, h, w) mask at the layer's resolution."""
+        h, w = m.shape[-2:]
+        flat = m.reshape(-1)
+        total = float(flat.sum(dtype=torch.float64))
+        inside = torch.nonzero(flat > 0).reshape(-1)
+        if inside.numel() > 0.8 * flat.numel():
+            return cls(flat.sqrt(), None, total, total / flat.numel(), (h, w))
+        return cls(flat[inside].sqrt(), inside, total, total / flat.numel(), (h, w))
 
 
 def plan_groups(
@@ -83,25 +109,28 @@ def prepare_masks(group: Group, layers: Sequence[str]) -> None:
         if group.region is None:
             group.layer_masks[k] = None
             continue
-        m = layer_mask(group.region.float(), k)
-        total = float(m.sum(dtype=torch.float64))
-        size = m.shape[-1] * m.shape[-2]
-        share = total / size
-        group.layer_masks[k] = None if share < EMPTY_SHARE else (m.sqrt(), total, share)
+        lm = LayerMask.of(layer_mask(group.region.float(), k))
+        group.layer_masks[k] = None if lm.share < EMPTY_SHARE else lm
 
 
-def region_gram(features: torch.Tensor, sqrt_mask: torch.Tensor, total: float) -> torch.Tensor:
+def region_gram(features: torch.Tensor, mask: LayerMask) -> torch.Tensor:
     """G^R = F diag(m) Fᵀ / Σm as (B, C, C) float32: the Gram matrix inside a soft region."""
     from .losses import _GramFn
 
     b, c, h, w = features.shape
-    if sqrt_mask.shape[-2:] != (h, w):  # a network whose pools differ from VGG19's
-        sqrt_mask = nn.functional.interpolate(sqrt_mask.square(), size=(h, w), mode="area").sqrt()
+    if mask.shape != (h, w):  # a network whose pools differ from VGG19's: resize the mask
+        full = torch.zeros(mask.shape[0] * mask.shape[1], device=features.device)
+        full = full.index_copy(0, mask.index, mask.sqrt) if mask.index is not None else mask.sqrt
+        m = nn.functional.interpolate(full.square().reshape(1, 1, *mask.shape), (h, w), mode="area")
+        mask = LayerMask.of(m)
     with torch.autocast(device_type=features.device.type, enabled=False):
-        f = (features.float() * sqrt_mask).reshape(b, c, h * w)
+        f = features.float().reshape(b, c, h * w)
+        if mask.index is not None:
+            f = f.index_select(2, mask.index)
+        f = f * mask.sqrt
         if f.requires_grad:
-            return _GramFn.apply(f, total)
-        return torch.bmm(f, f.transpose(1, 2)) / total
+            return _GramFn.apply(f, mask.total)
+        return torch.bmm(f, f.transpose(1, 2)) / mask.total
 
 
 def empty_groups(groups: Sequence[Group], n_styles: int) -> list[int]:

@@ -237,7 +237,6 @@ class Objective:
             if group.region is None:
                 style = style + w * style_loss(gram(feats[k]), group.targets[k])
             elif masks is not None:
-                sqrt_m, total, share = masks
-                g = region_gram(feats[k], sqrt_m, total)
-                style = style + (w * share) * style_loss(g, group.targets[k])
+                g = region_gram(feats[k], masks)
+                style = style + (w * masks.share) * style_loss(g, group.targets[k])
         return style
