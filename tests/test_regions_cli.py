@@ -193,3 +193,11 @@ def test_a_good_record_restores_with_its_outside_choice():
     )
     assert warnings == [] and regions is not None and regions.outside == "keep"
     assert list(regions.masks) == [1] and regions.masks[1].shape == (6, 8)
+
+
+def test_notes_name_an_empty_region_and_an_unused_style():
+    regions = Regions({0: np.zeros((4, 4), np.float32)}, "keep")
+    notes = regions.notes(2)
+    assert any("style 1's region is empty" in n for n in notes)
+    assert any("style 2 has no region" in n for n in notes)
+    assert Regions({0: np.ones((4, 4), np.float32)}, "styles").notes(2) == []

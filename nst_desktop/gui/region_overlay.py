@@ -67,6 +67,11 @@ class RegionOverlay(QWidget):
             self.setGeometry(self.preview.rect())
         return False
 
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.regions.painting:
+            return True  # the preview's pan-and-zoom tip would cover the brush
+        return super().event(event)
+
     def _masks_changed(self) -> None:
         self._dirty = True
         self.update()

@@ -142,3 +142,26 @@ def test_damaged_stored_regions_are_skipped(qtbot, qs, images):
     third = _open(qtbot, qs)
     assert third.model.regions.masks() == {}
     third.close()
+
+
+def test_loading_a_bad_mask_file_says_so_and_keeps_the_region(qtbot, tmp_path):
+    from nst_desktop.gui.regions import RegionsModel
+
+    regions = RegionsModel()
+    regions.set_styles(["a.png"])
+    regions.set_picture_size(64, 48)
+    assert regions.fill()
+    told: list[str] = []
+    regions.message.connect(told.append)
+    bad = tmp_path / "mask.png"
+    bad.write_text("not an image")
+    assert not regions.load(str(bad))
+    assert told and "not loaded" in told[0] and "not an image" in told[0]
+    assert regions.mask(0).min() == 1.0  # unchanged
+    good = tmp_path / "half.png"
+    half = np.zeros((10, 20), np.uint8)
+    half[:, 10:] = 255
+    Image.fromarray(half).save(good)
+    assert regions.load(str(good))
+    m = regions.mask(0)
+    assert m[:, :20].max() < 0.05 and m[:, -20:].min() > 0.95
