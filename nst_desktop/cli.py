@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .cli_regions import RegionUsageError, add_region_options, regions_from_args
 from .core.settings import (
     MODE_LABELS,
     Mode,
@@ -160,6 +161,7 @@ def _add_run_command(sub: Any, mode: Mode, help_text: str) -> None:
     if mode == Mode.TRANSFER:
         p.add_argument("content", type=Path, metavar="CONTENT")
         p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
+        add_region_options(p)
     elif mode == Mode.SWEEP:
         p.add_argument("content", type=Path, metavar="CONTENT")
         p.add_argument("styles", type=Path, nargs=1, metavar="STYLE")
@@ -319,6 +321,12 @@ def run_command(args: argparse.Namespace) -> int:
     from .core.session import ImagePolicy, RunInputs, RunSession, SnapshotTarget
 
     settings, warnings = settings_from_args(args)
+    regions = None
+    if Mode(args.command) == Mode.TRANSFER:
+        try:
+            regions = regions_from_args(args, warnings)
+        except RegionUsageError as exc:
+            raise UsageError(str(exc)) from None
     for w in cap_warnings(warnings):
         _say(f"warning: {w}")
     _check_outputs(args)
@@ -331,6 +339,7 @@ def run_command(args: argparse.Namespace) -> int:
         inputs = RunInputs.of(args.image)
     else:
         inputs = RunInputs.with_blend(args.content, args.styles, settings.style_blend)
+        inputs = dataclasses.replace(inputs, regions=regions)
     if not args.force:
         _check_fit(settings, inputs)
     recorder = None

@@ -24,6 +24,9 @@ a user's file); the relative terms do not change at all (ε only guards an all-z
 TV(x) = mean((x_i,j+1 - x_i,j)²) + mean((x_i+1,j - x_i,j)²) lives in pixel space and is the same
 in both.
 
+A style can own a region of the picture (a soft mask); its term then compares the Gram matrix
+taken inside the region, normalized by the region's size: core/guided.py states those formulas.
+
 Gram matrices and losses are always computed in float32, also when the network runs in bfloat16:
 a Gram matrix sums M products, and bfloat16's 8-bit mantissa would lose most of them.
 """
@@ -35,6 +38,7 @@ from contextlib import nullcontext
 
 import torch
 
+from .guided import Group, plan_groups, prepare_masks, region_gram
 from .model import VGGFeatures
 from .settings import NORMALIZATIONS
 
@@ -124,6 +128,8 @@ class Objective:
         tv_weight: float,
         bfloat16: bool = False,
         normalization: str = "paper",
+        style_regions: Sequence[torch.Tensor | None] = (),
+        outside: str = "styles",
     ) -> None:
         if normalization not in NORMALIZATIONS:
             raise ValueError(f"Unknown loss normalization {normalization!r}.")
@@ -138,6 +144,12 @@ class Objective:
             self.style_layers = {}
         self.content_targets: dict[str, torch.Tensor] = {}
         self.style_targets: dict[str, torch.Tensor] = {}
+        # Guided terms (core/guided.py) when any style has a region; else the one blended term.
+        self.groups: list[Group] = []
+        self.guided = bool(self.style_layers) and any(r is not None for r in style_regions)
+        if self.guided:
+            blend = list(style_blend) or [1.0] * len(style_images)
+            self.groups = plan_groups(style_regions, blend, outside)
         with torch.no_grad():
             if self.content_layers:
                 feats = self._features(content_image)
@@ -148,7 +160,10 @@ class Objective:
                 blend_sum = sum(blend)
                 if not blend_sum > 0:
                     raise ValueError("The style blend weights must add up to more than 0.")
-                for image, b in zip(style_images, blend, strict=True):
+                for i, (image, b) in enumerate(zip(style_images, blend, strict=True)):
+                    if self.guided:
+                        self._add_group_targets(i, self._features(image))
+                        continue
                     b = b / blend_sum
                     feats = self._features(image)
                     for k in self.style_layers:
@@ -164,6 +179,29 @@ class Objective:
                 # style_loss divides by 4 C²; the relative term divides by Σ G_s² instead.
                 c = g.shape[-1]
                 self.style_factors[k] *= 4.0 * c * c / float(style_size(g))
+        for group in self.groups:
+            self._prepare_group(group, normalization)
+
+    def _prepare_group(self, group: Group, normalization: str) -> None:
+        """A guided group's layer masks and per-layer factors (relative: 4 C² / Σ G_g²)."""
+        prepare_masks(group, list(self.style_layers))
+        group.factors = dict(self.style_layers)
+        if normalization == "relative":
+            for k, g in group.targets.items():
+                c = g.shape[-1]
+                group.factors[k] *= 4.0 * c * c / float(style_size(g))
+
+    def _add_group_targets(self, index: int, feats: dict[str, torch.Tensor]) -> None:
+        """Add style ``index``'s Gram matrices to the target of each group it belongs to."""
+        for group in self.groups:
+            weights = dict(group.members)
+            if index not in weights:
+                continue
+            b = weights[index] / sum(weights.values())
+            for k in self.style_layers:
+                g = gram(feats[k]) * b
+                prev = group.targets.get(k)
+                group.targets[k] = g if prev is None else prev + g
 
     def _autocast(self, device: torch.device):
         if not self.bfloat16:
@@ -183,7 +221,22 @@ class Objective:
             content = content + w * content_loss(feats[k], self.content_targets[k])
         style = zero
         for k, w in self.style_factors.items():
-            style = style + w * style_loss(gram(feats[k]), self.style_targets[k])
+            if k in self.style_targets:  # none when the terms are guided
+                style = style + w * style_loss(gram(feats[k]), self.style_targets[k])
+        for group in self.groups:
+            style = style + self._group_style(group, feats)
         tv = tv_loss(image) if self.gamma > 0 else zero
         terms = torch.stack([self.alpha * content, self.beta * style, self.gamma * tv])
         return terms.sum(), terms.detach()
+
+    def _group_style(self, group: Group, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Σ_l w_l a_l E_l of one guided group (core/guided.py's formulas)."""
+        style = feats[next(iter(feats))].new_zeros((), dtype=torch.float32)
+        for k, w in group.factors.items():
+            masks = group.layer_masks.get(k)
+            if group.region is None:
+                style = style + w * style_loss(gram(feats[k]), group.targets[k])
+            elif masks is not None:
+                g = region_gram(feats[k], masks)
+                style = style + (w * masks.share) * style_loss(g, group.targets[k])
+        return style

@@ -28,6 +28,7 @@ from .layers import min_input_side
 from .losses import Objective
 from .memguard import MemoryGuard, MemoryGuardError
 from .model import LayerWatch, VGGFeatures
+from .regions import Regions, fit_mask
 from .settings import RunSettings, SettingsError
 from .stages import Stage, plan
 
@@ -143,6 +144,7 @@ class Inputs:
 
     content: Image.Image | None = None
     styles: Sequence[Image.Image] = ()
+    regions: Regions | None = None  # the styles' regions of the content picture (transfer)
 
 
 def _deepest_min_side(layers: Sequence[str]) -> int:
@@ -305,6 +307,13 @@ def _objective(context: _RunContext, stage: Stage, tensors: _StageInputs) -> Obj
         tv_weight=settings.tv_weight,
         bfloat16=context.bf16,
         normalization=settings.normalization,
+        **_region_args(
+            context.inputs.regions,
+            stage.mode,
+            len(tensors.styles),
+            tensors.shape_img.size,
+            context.device,
+        ),
     )
 
 
@@ -372,6 +381,20 @@ def _setup_ended(
         stage=index, stage_label=stage.label, stage_done=True, status=status, message=message,
         failure=failure, error=error,
     )  # fmt: skip
+
+
+def _region_args(
+    regions: Regions | None, mode: str, n_styles: int, size: tuple[int, int], device: torch.device
+) -> dict:
+    """The Objective's guided-term arguments: each style's mask at this stage's size."""
+    if not regions or mode != "transfer":
+        return {}
+    masks = [regions.masks.get(i) for i in range(n_styles)]
+    tensors = [
+        None if m is None else torch.from_numpy(fit_mask(m, size)).to(device)[None, None]
+        for m in masks
+    ]
+    return {"style_regions": tensors, "outside": regions.outside}
 
 
 def _color_post(

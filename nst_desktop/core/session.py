@@ -27,6 +27,7 @@ from .. import __version__
 from .failures import COMPUTATION, Failure, RunStatus
 from .images import ImageError
 from .memguard import MemoryGuardError
+from .regions import Regions, encode_regions
 from .settings import INIT_CHOICES, MACHINE_KNOBS, MODES, Mode, RunSettings, SettingsError
 from .stages import Stage, plan, sweep_rows
 
@@ -77,6 +78,7 @@ class RunInputs:
 
     content: Path | None = None
     styles: tuple[StyleInput, ...] = ()
+    regions: Regions | None = None  # the styles' regions of the content picture (transfer only)
 
     @classmethod
     def of(cls, content: Any, styles: Iterable[tuple[Any, float]] = ()) -> RunInputs:
@@ -94,7 +96,9 @@ class RunInputs:
     def for_mode(self, mode: Mode) -> RunInputs:
         """Only the pictures ``mode`` uses (a texture needs no photo, a content study no style)."""
         return RunInputs(
-            self.content if mode.uses_content else None, self.styles if mode.uses_styles else ()
+            self.content if mode.uses_content else None,
+            self.styles if mode.uses_styles else (),
+            self.regions if mode == Mode.TRANSFER and self.regions else None,
         )
 
     def names(self) -> dict[str, Any]:
@@ -210,6 +214,8 @@ def build_metadata(
         "settings": settings.to_dict(),
         "inputs": inputs.names(),
     }
+    if inputs.regions:
+        meta["regions"] = encode_regions(inputs.regions)
     if weights is not None:
         meta["weights"] = weights
     if device is not None:
@@ -354,7 +360,11 @@ class RunSession:
         )  # each no larger than the run needs, all within one memory budget
         self.control.check()
         content, styles = images.content, images.styles
-        for note in images.notes:
+        regions = self.inputs.regions
+        if regions:
+            regions.check(len(styles))
+        notes = images.notes + (regions.notes(len(styles)) if regions else [])
+        for note in notes:
             self._event(Phase.NOTE, note)
         self._note_small_pictures(content, styles)
         self._event(Phase.WEIGHTS, "Loading the VGG19 weights…")
@@ -368,7 +378,7 @@ class RunSession:
         self.metadata = build_metadata(
             settings, self.inputs, weights=loaded.label, device=str(self.device)
         )
-        engine_inputs = optimize.Inputs(content, styles)
+        engine_inputs = optimize.Inputs(content, styles, regions)
         prepared = _Prepared(settings, engine_inputs, loaded.features, self.device, loaded.trained)
         self._plan_tiles(prepared)
         self._event(Phase.TARGETS, f"Computing the targets on {describe(self.device)}…")

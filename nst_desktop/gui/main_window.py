@@ -45,6 +45,8 @@ from nst_desktop.gui.message_bar import MessageBar
 from nst_desktop.gui.model import Clear, RunState, WindowModel
 from nst_desktop.gui.picture_area import PictureArea
 from nst_desktop.gui.presets_panel import PresetPanel
+from nst_desktop.gui.region_overlay import RegionOverlay
+from nst_desktop.gui.region_panel import RegionPanel
 from nst_desktop.gui.run_bar import RunBar
 from nst_desktop.gui.run_controller import RunController, autosave_dir
 from nst_desktop.gui.settings_panel import SettingsPanel
@@ -123,6 +125,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_scrolled(self.settings_panel), "Settings")
         self.tabs.addTab(_scrolled(self.layers_panel), "Layers")
         self.tabs.addTab(self.preset_panel, "Presets")
+        self.region_panel = RegionPanel(self.model.regions)
+        self.tabs.addTab(_scrolled(self.region_panel), "Regions")
         mode_row = QHBoxLayout()
         mode_row.addWidget(QLabel("<b>Make</b>"))
         mode_row.addWidget(self.mode_combo, 1)
@@ -136,6 +140,7 @@ class MainWindow(QMainWindow):
 
         self.message_bar = MessageBar(self.model)
         self.picture_area = PictureArea(self.model)
+        self.region_overlay = RegionOverlay(self.model.regions, self.picture_area.preview)
         self.run_bar = RunBar(self.model)
         right = QWidget()
         right_layout = QVBoxLayout(right)

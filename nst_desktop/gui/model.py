@@ -31,6 +31,7 @@ from nst_desktop.core.settings import INIT_CHOICES, Mode, RunSettings, SettingsE
 from nst_desktop.gui.picker_support import DisplayImage, load_display
 from nst_desktop.gui.picture import Picture, PictureKind, Source, photo
 from nst_desktop.gui.progress import ProgressLine
+from nst_desktop.gui.regions import RegionsModel
 from nst_desktop.gui.run_state import RunLog, RunState
 
 __all__ = ["Clear", "EstimateLine", "Message", "RunState", "WindowModel"]
@@ -97,6 +98,14 @@ class WindowModel(QObject):
         self._photo_key: tuple[str | None, bool] = (None, False)
         self._init_for = {False: self._settings.init}  # by "is a study": each family's own
         self.runs = RunLog(self)
+        self.regions = RegionsModel(self)  # the region tool's masks (gui/regions.py)
+        self.contentChanged.connect(
+            lambda shown: (
+                shown is not None and self.regions.set_picture_size(shown.width, shown.height)
+            )
+        )
+        self.stylesChanged.connect(lambda entries: self.regions.set_styles([p for p, _ in entries]))
+        self.regions.message.connect(lambda text: self.show_message(text, "warning"))
 
     # ================================================================== settings
     @property
@@ -246,6 +255,7 @@ class WindowModel(QObject):
             return False
         self.set_blend(settings.style_blend)
         self.set_settings(settings)
+        warnings += self._picture_regions(meta)
         if warnings:
             self.show_message(
                 f"Loaded the settings of {name}, except: " + "; ".join(warnings[:5]),
@@ -255,6 +265,16 @@ class WindowModel(QObject):
         else:
             self.set_status(f"Loaded the settings of {name}.")
         return True
+
+    def _picture_regions(self, meta: dict[str, Any]) -> list[str]:
+        """A picture's embedded masks replace the current regions (never a file it names)."""
+        if "regions" not in meta:
+            return []
+        from nst_desktop.core.regions import decode_regions
+
+        regions, warnings = decode_regions(meta["regions"])
+        self.regions.set_regions(regions)
+        return warnings
 
     def source(self) -> Source:
         """The mode and inputs a run started now would be made from."""

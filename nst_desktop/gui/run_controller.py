@@ -103,7 +103,8 @@ class RunController(QObject):
             return False
         if chosen != settings.weights:
             model.update_settings(weights=chosen)
-        self.begin(RunJob(model.settings, model.content_path, model.styles))
+        regions = model.regions.snapshot()  # painting during the run applies to the next one
+        self.begin(RunJob(model.settings, model.content_path, model.styles, regions))
         return True
 
     def _fits(self) -> bool:

@@ -47,6 +47,7 @@ from nst_desktop.gui.picker_support import (
     remember_folder,
 )
 from nst_desktop.gui.qimage import thumbnail_pixmap
+from nst_desktop.gui.regions import region_color
 
 MAX_WEIGHT = 100.0
 
@@ -71,6 +72,10 @@ class _StyleRow(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
+        self.swatch = QLabel(self)  # the colour of this style's region (gui/regions.py)
+        self.swatch.setFixedSize(6, self.THUMB)
+        self.swatch.setToolTip("The colour of this style's region on the picture (Regions tab).")
+        row.addWidget(self.swatch)
         thumb = QLabel(self)
         thumb.setFixedSize(self.THUMB, self.THUMB)
         thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -245,10 +250,17 @@ class StylePicker(QWidget):
         row.remove.clicked.connect(lambda _=False, r=row: self._remove(r))
         self._rows.append(row)
         self._list_layout.insertWidget(len(self._rows) - 1, row)
+        self._recolor()
         self._empty.setVisible(False)
         self._recent.add(p)
         remember_folder(self._qs, p)
         return True
+
+    def _recolor(self) -> None:
+        """Each row shows its region's colour: the colour of its place in the list."""
+        for i, row in enumerate(self._rows):
+            r, g, b = region_color(i)
+            row.swatch.setStyleSheet(f"background: rgb({r}, {g}, {b}); border-radius: 2px;")
 
     def _remove(self, row: _StyleRow, emit: bool = True) -> None:
         if row not in self._rows:
@@ -257,6 +269,7 @@ class StylePicker(QWidget):
         self._list_layout.removeWidget(row)
         row.hide()
         row.deleteLater()
+        self._recolor()
         self._empty.setVisible(not self._rows)
         if emit:
             self._emit()

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
-from nst_desktop.core.paths import resources_dir
+from nst_desktop.core.paths import data_dir, resources_dir
 from nst_desktop.core.settings import MAX_STYLES, RunSettings, SettingsError
 from nst_desktop.gui import prefs
 from nst_desktop.gui.model import WindowModel
@@ -90,6 +90,7 @@ def restore(
     if content and _is_file(content):
         model.set_content(content)
     model.set_styles([(p, w) for p, w in styles if _is_file(p)])
+    model.regions.restore(prefs.read_text(qs, "run/regions") or "{}", regions_dir())
     model.set_settings(settings)
     model.clear_message()
 
@@ -104,7 +105,16 @@ def save(
     qs.setValue("run/content", prefs.encode_path(model.content_path or ""))
     styles = [(prefs.encode_path(p), w) for p, w in model.styles]
     qs.setValue("run/styles", json.dumps(styles))
+    try:
+        qs.setValue("run/regions", model.regions.save(regions_dir()))
+    except OSError as exc:  # a full disk must not keep the window from closing
+        log.warning("regions not kept: %s", exc)
     qs.sync()
+
+
+def regions_dir() -> Path:
+    """Where the window keeps the painted regions between sessions (PNG files)."""
+    return data_dir() / "regions"
 
 
 def _is_file(path: str) -> bool:

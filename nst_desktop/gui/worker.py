@@ -8,6 +8,7 @@ checks before every evaluation, so both act within one evaluation.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -84,11 +85,12 @@ class RunJob:
     settings: Any  # RunSettings
     content: str | None
     styles: Sequence[Any]
+    regions: Any = None  # core.regions.Regions of the styles, or None
 
     @property
     def inputs(self) -> RunInputs:
         pairs = [(s, 1.0) if not isinstance(s, tuple) else s for s in self.styles]
-        return RunInputs.of(self.content, pairs)
+        return dataclasses.replace(RunInputs.of(self.content, pairs), regions=self.regions)
 
 
 @dataclass

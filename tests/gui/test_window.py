@@ -91,6 +91,7 @@ def test_window_builds_with_every_panel(window):
         "Settings",
         "Layers",
         "Presets",
+        "Regions",
     ]
     # the paper's defaults are pre-set
     d = RunSettings()
