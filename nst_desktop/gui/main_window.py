@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop import __version__
+from nst_desktop.core.history import history_dir
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import MODES, Mode, RunSettings
 from nst_desktop.gui import window_state
@@ -45,13 +46,13 @@ from nst_desktop.gui.model import Clear, RunState, WindowModel
 from nst_desktop.gui.picture_area import PictureArea
 from nst_desktop.gui.presets_panel import PresetPanel
 from nst_desktop.gui.run_bar import RunBar
-from nst_desktop.gui.run_controller import RunController, autosave_dir
+from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.settings_panel import SettingsPanel
 from nst_desktop.logs import log_dir, log_file
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MainWindow", "autosave_dir"]
+__all__ = ["MainWindow", "history_dir"]
 
 #: How long closing the window waits for its background jobs (an estimate probe's last pass).
 JOIN_ON_CLOSE_S = 10.0
@@ -179,7 +180,7 @@ class MainWindow(QMainWindow):
         self.export_timelapse_action = action(
             file_menu, "Export time-lapse…", lambda: self.export_timelapse(), "Ctrl+Shift+S"
         )
-        action(file_menu, "Open autosave folder", lambda: _open_folder(autosave_dir()))
+        action(file_menu, "Open history folder", lambda: _open_folder(history_dir()))
         file_menu.addSeparator()
         action(file_menu, "Quit", self.close, keys.Quit)
 
@@ -348,7 +349,7 @@ class MainWindow(QMainWindow):
             "About NST Desktop",
             f"<b>NST Desktop {__version__}</b><br>Neural style transfer after Gatys, Ecker and "
             f"Bethge (2016).<br>PyTorch {torch_version}<br><br>Log file: {log_file()}<br>"
-            f"Autosaved pictures: {autosave_dir()}",
+            f"Run history: {history_dir()}",
         )
 
     # ================================================================== closing
