@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for mode, help_text in _COMMANDS.items():
         _add_run_command(sub, mode, help_text)
+    from .cli_history import add_history_command
+
+    add_history_command(sub)
     return parser
 
 
@@ -187,6 +190,7 @@ def _add_run_command(sub: Any, mode: Mode, help_text: str) -> None:
             help="style layers (same as --style-layers)",
         )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    p.add_argument("--no-history", action="store_true", help="do not keep this run in the history")
     _add_settings_options(p)
 
 
@@ -331,6 +335,7 @@ def run_command(args: argparse.Namespace) -> int:
         images=ImagePolicy(timelapse=recorder),
         snapshots=SnapshotTarget.beside(args.output),
         cli=True,
+        history=not args.no_history,
     )
     session.on_event = lambda event: _tell(event, session, progress)
     with _interrupts_stop(session) as interrupted:
@@ -513,7 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("choose a command: " + ", ".join(_COMMANDS))
+            raise UsageError("choose a command: " + ", ".join([*_COMMANDS, "history"]))
         args.log_path = log_path
         return args.handler(args)
     except KeyboardInterrupt:

@@ -137,6 +137,9 @@ class CurveSampler:
             *(float(getattr(rec, t)) for t in ("loss", "content", "style", "tv")),
         ]
         self.last = point
+        if self.points and self.points[-1][0] == point[0]:  # the final record repeats a step
+            self.points[-1] = point
+            return
         if rec.step % self.stride:
             return
         self.points.append(point)
