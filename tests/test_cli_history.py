@@ -95,11 +95,13 @@ def test_pin_unpin_delete_and_limits(capsys, two_runs, tmp_path):
     old, new = History().entries()[::-1]
     assert _cli(capsys, "history", "pin", old.id)[1].strip() == f"{old.id} pinned"
     code, out, err = _cli(capsys, "history", "limits", "--entries", "1")
-    assert code == 0 and "removed 1" in err and "1 entries" in out
-    assert [e.id for e in History().entries()] == [old.id]  # the pinned one stays
+    assert code == 0 and "removed" not in err and "1 entries" in out  # pinned: not counted
+    assert len(History().entries()) == 2
     _cli(capsys, "history", "unpin", old.id)
     assert not History().get(old.id).pinned
-    assert _cli(capsys, "history", "delete", old.id)[0] == 0 and History().entries() == []
+    code, out, err = _cli(capsys, "history", "limits", "--entries", "1")
+    assert "removed 1" in err and [e.id for e in History().entries()] == [new.id]
+    assert _cli(capsys, "history", "delete", new.id)[0] == 0 and History().entries() == []
     assert _cli(capsys, "history", "limits", "--entries", "0")[0] == 2
 
 

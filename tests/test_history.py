@@ -122,12 +122,12 @@ def test_pruning_keeps_the_newest_and_every_pinned_entry(history):
     entries = [_add(history, n) for n in range(6)]
     history.set_pinned(entries[0].id, True)  # the oldest
     assert history.get(entries[0].id).pinned
-    removed = history.prune(Limits(max_entries=3))
-    assert removed == [e.id for e in entries[1:4]]
+    removed = history.prune(Limits(max_entries=3))  # 3 unpinned are kept, and the pinned one
+    assert removed == [e.id for e in entries[1:3]]
     left = [e.id for e in history.entries()]
-    assert left == [entries[5].id, entries[4].id, entries[0].id]
+    assert left == [entries[5].id, entries[4].id, entries[3].id, entries[0].id]
     history.set_pinned(entries[0].id, False)
-    assert history.prune(Limits(max_entries=2)) == [entries[0].id]
+    assert history.prune(Limits(max_entries=2)) == [entries[0].id, entries[3].id]
 
 
 def test_pruning_by_disk_used_and_the_user_limits(history):

@@ -51,7 +51,8 @@ class HistoryError(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    """When unpinned entries are removed, oldest first: past either limit."""
+    """When unpinned entries are removed, oldest first: past either limit (pinned entries
+    are neither counted nor removed)."""
 
     max_entries: int = 500
     max_bytes: int = 5 << 30  # 5 GB
@@ -242,13 +243,12 @@ class History:
         limits = limits or self.limits()
         scan = self.scan()
         sizes = scan.sizes or {}
-        count, total = len(scan.entries), scan.bytes
+        unpinned = [e for e in scan.entries if not e.pinned]
+        count, total = len(unpinned), sum(sizes.get(e.id, 0) for e in unpinned)
         removed = []
-        for entry in reversed(scan.entries):  # oldest first
+        for entry in reversed(unpinned):  # oldest first
             if count <= limits.max_entries and total <= limits.max_bytes:
                 break
-            if entry.pinned:
-                continue
             _remove(entry.folder)
             removed.append(entry.id)
             count -= 1

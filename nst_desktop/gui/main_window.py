@@ -38,6 +38,7 @@ from nst_desktop.gui import window_state
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
 from nst_desktop.gui.exporter import Exporter
+from nst_desktop.gui.history_strip import HistoryStrip
 from nst_desktop.gui.image_picker import ContentPicker, RecentFiles, StylePicker
 from nst_desktop.gui.jobs import cancel_and_join_all
 from nst_desktop.gui.layers_panel import LayersPanel
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._bind()
         window_state.restore(self, self.model, self.qs)
+        self.model.history.load()  # off the GUI thread; thumbnails follow lazily
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
         self.loader.failed.connect(self._engine_failed)
@@ -135,6 +137,8 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.message_bar)
         right_layout.addWidget(self.picture_area, 1)
         right_layout.addWidget(self.run_bar)
+        self.history_strip = HistoryStrip(self.model.history)
+        right_layout.addWidget(self.history_strip)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)

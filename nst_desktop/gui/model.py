@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject, Signal
 from nst_desktop.core.changes import Change, settings_changes
 from nst_desktop.core.images import ImageError
 from nst_desktop.core.settings import Mode, RunSettings, SettingsError
+from nst_desktop.gui.history_model import HistoryModel
 from nst_desktop.gui.picker_support import DisplayImage, load_display
 from nst_desktop.gui.picture import Picture, PictureKind, Source, photo
 from nst_desktop.gui.progress import ProgressLine
@@ -97,6 +98,7 @@ class WindowModel(QObject):
         self._photo_key: tuple[str | None, bool] = (None, False)
         self._init_for = {False: self._settings.init}  # by "is a study": each family's own
         self.runs = RunLog(self)
+        self.history = HistoryModel(self)
 
     # ================================================================== settings
     @property

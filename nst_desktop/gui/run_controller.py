@@ -191,6 +191,8 @@ class RunController(QObject):
             return
         model = self.model
         model.runs.end(result)
+        if result.history_id:
+            model.history.added(result.history_id)
         steps = result.iterations
         if result.status == RunStatus.DONE:
             took = clock(model.runs.seconds)
