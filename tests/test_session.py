@@ -182,3 +182,21 @@ def test_a_finished_run_becomes_a_history_entry(pictures):
     off = _session(pictures, settings={"steps": 2}, history=False)
     list(off.records())
     assert off.result.history_id == "" and len(History().entries()) == 1
+
+
+def test_a_history_that_cannot_be_written_costs_the_run_nothing(pictures, monkeypatch):
+    import errno
+
+    from nst_desktop.core.history import History
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(History, "add", full)
+    events = []
+    session = _session(pictures, on_event=events.append)
+    list(session.records())
+    assert session.result.status == RunStatus.DONE and session.result.image is not None
+    assert session.result.history_id == ""
+    warned = [e.text for e in events if e.phase == Phase.WARNING]
+    assert len(warned) == 1 and "could not be kept in the history" in warned[0]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, Qt, QUrl
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._bind()
         window_state.restore(self, self.model, self.qs)
-        self.model.history.load()  # off the GUI thread; thumbnails follow lazily
+        QTimer.singleShot(0, self.model.history.load)  # once shown, off the GUI thread
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
         self.loader.failed.connect(self._engine_failed)
