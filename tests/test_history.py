@@ -212,3 +212,12 @@ def test_record_run_keeps_inputs_losses_and_the_curve(history, tmp_path):
     assert read_metadata(entry.result)["weights"] == "random"
     result.image = None
     assert record_run(result, inputs=[], curve=sampler, seconds=0, source="x") is None
+
+
+def test_differences_name_inputs_and_settings(history, tmp_path):
+    from nst_desktop.core.compare import differences
+
+    a = _add(history, 1, inputs=[{"role": "style", "path": "/x/a.png", "weight": 3}])
+    b = _add(history, 2, inputs=[{"role": "style", "path": "/x/b.png", "weight": 1}])
+    assert differences(a, b) == ["Styles a.png ×3 → b.png ×1", "Seed 1 → 2"]
+    assert differences(a, a) == []

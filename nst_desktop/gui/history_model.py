@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Two pictures side by side: ``left`` before, ``right`` after, and what differs."""
+
+    left: Any  # H x W x 3 uint8
+    right: Any
+    left_caption: str
+    right_caption: str
+    differences: tuple[str, ...] = ()
+
+
 class HistoryModel(QObject):
     """See the module docstring."""
 
@@ -38,6 +50,7 @@ class HistoryModel(QObject):
     selectedChanged = Signal(object)  # Entry | None
     usageChanged = Signal(str)  # "12 runs · 8.1 MB"
     limitsChanged = Signal(object)  # Limits
+    compareChanged = Signal(object)  # Comparison
 
     def __init__(self, model: WindowModel, history: History | None = None) -> None:
         super().__init__(model)
@@ -46,6 +59,8 @@ class HistoryModel(QObject):
         self._entries: list[Entry] = []
         self._sizes: dict[str, int] = {}
         self._selected: Entry | None = None
+        self._previous: Entry | None = None  # the entry shown before: what Compare compares with
+        self.comparison: Comparison | None = None
         self._limits = Limits()
         self._job: Any = None
         self.loaded = False
@@ -58,6 +73,10 @@ class HistoryModel(QObject):
     @property
     def selected(self) -> Entry | None:
         return self._selected
+
+    @property
+    def previous(self) -> Entry | None:
+        return self._previous
 
     @property
     def limits(self) -> Limits:
@@ -116,6 +135,8 @@ class HistoryModel(QObject):
     def _drop(self, entry_id: str) -> None:
         self._entries = [e for e in self._entries if e.id != entry_id]
         self._sizes.pop(entry_id, None)
+        if self._previous is not None and self._previous.id == entry_id:
+            self._previous = None
         if self._selected is not None and self._selected.id == entry_id:
             self._selected = None
             self.selectedChanged.emit(None)
@@ -145,6 +166,8 @@ class HistoryModel(QObject):
             return False
         import numpy as np
 
+        if self._selected is not None and self._selected.id != entry.id:
+            self._previous = self._selected
         self._selected = entry
         self.selectedChanged.emit(entry)
         self.model.set_picture(self.picture_of(entry, np.asarray(image)))
@@ -172,6 +195,51 @@ class HistoryModel(QObject):
             stored=entry.id,
         )
 
+    # ------------------------------------------------------------------ compare
+    def compare_with_previous(self) -> bool:
+        """The entry shown before (left) against the one shown now (right)."""
+        a, b = self._previous, self._selected
+        if a is None or b is None:
+            self.model.set_status("Show two runs one after the other to compare them.")
+            return False
+        from nst_desktop.core.compare import differences
+
+        return self._compare(a.result, f"Run {a.id}", b, tuple(differences(a, b)))
+
+    def compare_with_photo(self) -> bool:
+        """The entry's photo (left) against its result (right)."""
+        b = self._selected
+        if b is None or b.content is None:
+            self.model.set_status("This run was made from no photo.")
+            return False
+        path = _locate(b.content, b.result.parent)
+        if path is None:
+            self.model.show_message(
+                f"The photo {b.content.name} is missing (was {b.content.path})."
+            )
+            return False
+        return self._compare(Path(path), f"Photo {b.content.name}", b, ())
+
+    def _compare(self, left: Path, caption: str, right: Entry, diffs: tuple[str, ...]) -> bool:
+        from nst_desktop.core.images import open_image
+
+        try:
+            after = open_image(right.result).image
+            before = open_image(left).image
+        except ImageError as exc:
+            self.model.show_message(f"Cannot compare: {exc}")
+            return False
+        if before.size != after.size:  # the split lays one over the other
+            before = before.resize(after.size)
+        import numpy as np
+
+        self.comparison = Comparison(
+            np.asarray(before), np.asarray(after), caption, f"Run {right.id}", diffs
+        )
+        self.compareChanged.emit(self.comparison)
+        return True
+
+    # ------------------------------------------------------------------ settings and inputs
     def use_settings(self, entry: Entry) -> list[str]:
         """Restore the entry's settings and inputs; returns the inputs that could not be
         restored (missing or changed), which a message also names."""

@@ -78,6 +78,8 @@ class HistoryStrip(QWidget):
             ("Pin", "Keep it whatever the limit."),
             ("Delete", "Remove it and its pictures from the history."),
             ("Copy path", "Copy the path of its picture."),
+            ("Compare", "Compare it with the run shown before it: split or side by side."),
+            ("With photo", "Compare it with the photo it was made from."),
         ):
             button = QPushButton(name)
             button.setToolTip(tip)
@@ -194,6 +196,14 @@ class HistoryStrip(QWidget):
         if item is not None and not item.isSelected():
             self.list.setCurrentItem(item)
         self.buttons["Pin"].setText("Unpin" if entry.pinned else "Pin")
+        previous = self.history.previous
+        self.buttons["Compare"].setEnabled(previous is not None)
+        self.buttons["Compare"].setToolTip(
+            f"Compare it with run {previous.id} (shown before it)."
+            if previous is not None
+            else "Show another run first, then this one, to compare the two."
+        )
+        self.buttons["With photo"].setEnabled(entry.content is not None)
         self.details.setText(_details(entry))
 
     def _show_limits(self, limits) -> None:
@@ -225,6 +235,10 @@ class HistoryStrip(QWidget):
             )
             if answer == QMessageBox.StandardButton.Yes:
                 h.delete(entry)
+        elif name == "Compare":
+            h.compare_with_previous()
+        elif name == "With photo":
+            h.compare_with_photo()
         elif name == "Copy path":
             QGuiApplication.clipboard().setText(str(entry.result))
             h.model.set_status(f"Copied {entry.result}.")

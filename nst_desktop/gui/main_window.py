@@ -35,6 +35,7 @@ from nst_desktop.core.history import history_dir
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import MODES, Mode, RunSettings
 from nst_desktop.gui import window_state
+from nst_desktop.gui.compare_view import CompareView
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
 from nst_desktop.gui.exporter import Exporter
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.run_bar)
         self.history_strip = HistoryStrip(self.model.history)
         right_layout.addWidget(self.history_strip)
+        self.compare_view = CompareView(self.model.history, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)

@@ -30,13 +30,15 @@ def images(tmp_path):
     return paths
 
 
-def _entry(images, seed: int = 3, created: float | None = None) -> hr.Entry:
+def _entry(
+    images, seed: int = 3, created: float | None = None, style_weight: float = 7.0
+) -> hr.Entry:
     """A run of photo with art1:art2 at 3:1, as the session would keep it."""
     files = input_files(images["photo"], [(images["art1"], 3.0), (images["art2"], 1.0)])
     curve = [[s, 10.0 / s, 1.0, 9.0 / s, 0.1] for s in range(1, 9)]
     record = {
         "status": "done", "iterations": 8, "source": "window", "seconds": 1.0,
-        "settings": {"mode": "transfer", "seed": seed, "steps": 8, "style_weight": 7.0},
+        "settings": {"mode": "transfer", "seed": seed, "steps": 8, "style_weight": style_weight},
         "inputs": [f.to_dict() for f in files],
     }  # fmt: skip
     pixels = np.full((30, 40, 3), (200, 30, 60), np.uint8)
@@ -93,7 +95,8 @@ def test_a_click_shows_the_result_with_its_curve_and_settings(qtbot, tmp_path, i
     assert older.id in w.picture_area.caption.text()
     details = w.history_strip.details.text()
     assert "seed 1" in details and "art1.png ×3" in details and "art2.png ×1" in details
-    assert all(b.isEnabled() for b in w.history_strip.buttons.values())
+    enabled = {n for n, b in w.history_strip.buttons.items() if b.isEnabled()}
+    assert enabled == set(w.history_strip.buttons) - {"Compare"}  # nothing was shown before
 
 
 def test_use_these_settings_restores_two_styles_at_3_to_1(qtbot, tmp_path, images):
@@ -171,3 +174,28 @@ def test_500_entries_load_lazily(qtbot, tmp_path, images):
     strip.list.scrollToItem(strip.list.item(499))
     qtbot.waitUntil(lambda: not strip.list.item(499).icon().isNull(), timeout=10_000)
     assert took < 20  # generous: the machine running the tests may be busy
+
+
+def test_compare_two_runs_and_a_run_with_its_photo(qtbot, tmp_path, images):
+    first = _entry(images, seed=1, created=1_700_000_000, style_weight=50)
+    second = _entry(images, seed=2, created=1_700_000_100, style_weight=100)
+    w = _window(qtbot, tmp_path)
+    strip = w.history_strip
+    _click(qtbot, w, first.id)
+    assert not strip.buttons["Compare"].isEnabled()  # nothing shown before it yet
+    _click(qtbot, w, second.id)
+    assert strip.buttons["Compare"].isEnabled() and first.id in strip.buttons["Compare"].toolTip()
+    strip.buttons["Compare"].click()
+    view = w.compare_view
+    assert view.isVisible()
+    diffs = [view.differences.item(r).text() for r in range(view.differences.count())]
+    assert diffs == ["Seed 1 → 2", "Style weight 50 → 100"]
+    assert view.split.compare() and view.split.current_image().shape == (30, 40, 3)
+    assert first.id in view.left_caption.text() and second.id in view.right_caption.text()
+    view.side_button.click()
+    assert view.stack.currentIndex() == 1
+    strip.buttons["With photo"].click()
+    photo = np.asarray(Image.open(images["photo"]).convert("RGB"))
+    assert np.array_equal(w.model.history.comparison.left, photo)
+    assert view.left_caption.text() == "Photo photo.png" and view.differences.count() == 1
+    view.close()
