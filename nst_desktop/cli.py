@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for mode, help_text in _COMMANDS.items():
         _add_run_command(sub, mode, help_text)
+    from .cli_history import add_history_command
+
+    add_history_command(sub)
     return parser
 
 
@@ -200,6 +203,7 @@ def _add_run_command(sub: Any, mode: Mode, help_text: str) -> None:
         "memory (without it such a run is refused with exit status 2); the memory guard still "
         "ends it before the computer swaps",
     )
+    p.add_argument("--no-history", action="store_true", help="do not keep this run in the history")
     _add_settings_options(p)
 
 
@@ -354,6 +358,7 @@ def run_command(args: argparse.Namespace) -> int:
         images=ImagePolicy(timelapse=recorder),
         snapshots=SnapshotTarget.beside(args.output),
         cli=True,
+        history=not args.no_history,
     )
     session.on_event = lambda event: _tell(event, session, progress)
     with _interrupts_stop(session) as interrupted:
@@ -596,7 +601,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("choose a command: " + ", ".join(_COMMANDS))
+            raise UsageError("choose a command: " + ", ".join([*_COMMANDS, "history"]))
         args.log_path = log_path
         return args.handler(args)
     except KeyboardInterrupt:

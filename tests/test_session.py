@@ -14,10 +14,8 @@ from nst_desktop.core.optimize import RunControl
 from nst_desktop.core.session import (
     Phase,
     RunInputs,
-    RunResult,
     RunSession,
     SnapshotTarget,
-    autosave,
     classify_failure,
     settings_from_picture,
 )
@@ -171,12 +169,34 @@ def test_the_sweep_result_is_its_labelled_grid(pictures):
     assert set(session.sweep_pictures()) == {"", "content", "style"}
 
 
-def test_autosave_keeps_the_newest(tmp_path):
-    pixels = np.zeros((8, 8, 3), np.uint8)
-    result = RunResult(RunStatus.DONE, image=pixels, iterations=3, metadata={"status": "done"})
-    for i in range(4):
-        (tmp_path / f"2000010{i}-000000-done.png").write_bytes(b"")
-    path = autosave(result, tmp_path, keep=3)
-    assert path is not None and path.is_file()
-    assert len(list(tmp_path.glob("*.png"))) == 3 and path in tmp_path.glob("*.png")
-    assert autosave(RunResult(RunStatus.FAILED), tmp_path) is None
+def test_a_finished_run_becomes_a_history_entry(pictures):
+    """Both front ends get it: the session itself keeps the run (see tests/test_history.py)."""
+    from nst_desktop.core.history import History
+
+    session = _session(pictures, settings={"steps": 4})
+    list(session.records())
+    entry = History().get(session.result.history_id)
+    assert entry.status == "done" and entry.iterations == 4
+    assert [i.role for i in entry.inputs] == ["content", "style"]
+    assert read_metadata(entry.result)["files"][0]["sha256"] == entry.inputs[0].sha256
+    off = _session(pictures, settings={"steps": 2}, history=False)
+    list(off.records())
+    assert off.result.history_id == "" and len(History().entries()) == 1
+
+
+def test_a_history_that_cannot_be_written_costs_the_run_nothing(pictures, monkeypatch):
+    import errno
+
+    from nst_desktop.core.history import History
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(History, "add", full)
+    events = []
+    session = _session(pictures, on_event=events.append)
+    list(session.records())
+    assert session.result.status == RunStatus.DONE and session.result.image is not None
+    assert session.result.history_id == ""
+    warned = [e.text for e in events if e.phase == Phase.WARNING]
+    assert len(warned) == 1 and "could not be kept in the history" in warned[0]

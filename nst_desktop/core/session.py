@@ -4,7 +4,7 @@ A :class:`RunSession` loads and checks the pictures, resolves the device, gets t
 its provider, names the snapshots, builds the metadata and yields the core generator's records.
 When the records end, :attr:`RunSession.result` says how the run ended, with its picture. Every
 run, however it ends, passes through :meth:`RunSession._finish`: the one place a finished run is
-handed on (the window's autosave today; a history entry belongs there too).
+handed on; a run that made a picture becomes a history entry there (core.history).
 
 torch is imported only when a run starts, so the window can use the helpers here early.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -25,6 +24,7 @@ import numpy as np
 
 from .. import __version__
 from .failures import COMPUTATION, Failure, RunStatus
+from .history_record import CurveSampler
 from .images import ImageError
 from .memguard import MemoryGuardError
 from .regions import Regions, encode_regions
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: How many finished runs the autosave folder keeps.
-AUTOSAVE_KEEP = 30
 #: (weights source, weights format, is the run stopped?) -> the loaded weights; the window
 #: passes its cache.
 WeightsProvider = Callable[[str, str, Callable[[], bool]], "LoadedWeights"]
@@ -153,6 +151,7 @@ class RunResult:
     unexpected: bool = False  # a bug, not the user's doing: front ends apologize
     cells: list[np.ndarray | None] = field(default_factory=list)  # a sweep's cells, plan order
     error: BaseException | None = field(default=None, repr=False)
+    history_id: str = ""  # the history entry it became ("": none)
 
 
 @dataclass(frozen=True)
@@ -248,30 +247,6 @@ def settings_from_picture(
     return settings, warnings + found
 
 
-def autosave_name(status: str, when: float | None = None) -> str:
-    return time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + f"-{status}.png"
-
-
-def autosave(result: RunResult, folder: Path, keep: int = AUTOSAVE_KEEP) -> Path | None:
-    """Keep a run's picture in ``folder`` (the newest ``keep``); None when there is none."""
-    if result.image is None or result.iterations <= 0:
-        return None
-    from .images import save_image
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = save_image(
-            result.image, folder / autosave_name(result.status), metadata=result.metadata
-        )
-        for old in sorted(folder.glob("*.png"))[:-keep]:
-            old.unlink(missing_ok=True)
-    except (ImageError, OSError) as exc:
-        log.warning("autosave failed: %s", exc)
-        return None
-    log.info("autosaved %s", path)
-    return path
-
-
 @dataclass
 class _Prepared:
     settings: RunSettings
@@ -297,6 +272,7 @@ class RunSession:
         on_finished: Sequence[Callable[[RunResult], None]] = (),
         cli: bool = False,
         memory_guard: GuardFactory | None = None,
+        history: bool = True,
     ) -> None:
         self.mode = Mode(settings.mode) if settings.mode in MODES else Mode.TRANSFER
         self.inputs = inputs.for_mode(self.mode)
@@ -320,6 +296,9 @@ class RunSession:
         self._cells: list[np.ndarray | None] = [None] * len(self.stages)
         self._weights_label = ""
         self.peak_rss = 0  # the process's peak resident memory, as the guard saw it
+        self.keep_history = history  # a run that made a picture becomes a history entry
+        self.curve = CurveSampler()
+        self._elapsed = 0.0
 
     def _blend(self, settings: RunSettings) -> list[float]:
         return self.inputs.blend() if self.mode.uses_styles else list(settings.style_blend)
@@ -483,6 +462,8 @@ class RunSession:
     def _keep(self, rec: StepRecord) -> None:
         """What a record leaves behind: the latest picture, a sweep cell, snapshots, frames."""
         self._step = max(self._step, rec.step)
+        self.curve.add(rec)
+        self._elapsed = rec.elapsed
         if rec.image is None:
             return
         self._last = rec
@@ -565,11 +546,34 @@ class RunSession:
     def _finish(self, result: RunResult) -> None:
         """Every run ends here, from either front end: the place to hand a finished run on."""
         self.result = result
+        if self.keep_history:
+            self._to_history(result)
         for hook in self.on_finished:
             try:
                 hook(result)
             except Exception:  # noqa: BLE001 - keeping a copy must not cost the run
                 log.exception("a finished-run hook failed")
+
+    def _to_history(self, result: RunResult) -> None:
+        """Keep the run as a history entry; its inputs (paths, hashes) go into its metadata."""
+        from .history import input_files, record_run
+
+        if result.image is None or result.iterations <= 0:
+            return
+        try:
+            styles = [(s.path, s.weight) for s in self.inputs.styles]
+            files = input_files(self.inputs.content, styles)
+            result.metadata["files"] = [f.to_dict() for f in files]
+            entry = record_run(
+                result, inputs=files, curve=self.curve, seconds=self._elapsed,
+                source="cli" if self.cli else "window",
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - keeping a copy must not cost the run
+            log.warning("the run was not kept in the history", exc_info=exc)
+            self._event(Phase.WARNING, f"The run could not be kept in the history: {exc}")
+            return
+        if entry is not None:
+            result.history_id = entry.id
 
     def _event(self, phase: Phase, text: str) -> None:
         self.on_event(Event(phase, text))

@@ -1,6 +1,6 @@
-"""The window's data folders (autosaved pictures, logs) when they cannot be written.
+"""The window's data folders (the run history, logs) when they cannot be written.
 
-Autosave is what keeps a picture when the window closes mid-run or a run fails; if its folder
+The history is what keeps a picture when the window closes mid-run or a run fails; if its folder
 cannot take a file, the user is told once, at start, where pictures will not be kept and why,
 and the menu actions that open a folder say so plainly instead of failing.
 """
@@ -32,15 +32,16 @@ def folder_problem(folder: Path) -> str | None:
     return None
 
 
-def warn_if_autosave_is_off(model: WindowModel, folder: Path) -> bool:
-    """Tell the user (message bar and log) when ``folder`` cannot keep autosaved pictures;
+def warn_if_history_is_off(model: WindowModel, folder: Path) -> bool:
+    """Tell the user (message bar and log) when ``folder`` cannot keep the runs' pictures;
     True when it can."""
     reason = folder_problem(folder)
     if reason is None:
         return True
-    log.warning("autosave is off: cannot write to %s (%s)", folder, reason)
+    log.warning("the history is off: cannot write to %s (%s)", folder, reason)
     model.show_message(
-        f"Pictures will not be autosaved: NST Desktop cannot write to {folder} ({reason}). "
+        f"Pictures will not be kept in the history: NST Desktop cannot write to {folder} "
+        f"({reason}). "
         "Export the pictures you want to keep, or make that folder writable (or set "
         "NST_DESKTOP_DATA_DIR to a folder you can write) and start again.",
         "warning",

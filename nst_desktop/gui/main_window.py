@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,13 +31,16 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop import __version__
+from nst_desktop.core.history import history_dir
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import MODES, Mode, RunSettings
 from nst_desktop.gui import data_folder, window_state
 from nst_desktop.gui.closing import EndGuard, close_dialogs
+from nst_desktop.gui.compare_view import CompareView
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
 from nst_desktop.gui.exporter import Exporter
+from nst_desktop.gui.history_strip import HistoryStrip
 from nst_desktop.gui.image_picker import ContentPicker, RecentFiles, StylePicker
 from nst_desktop.gui.jobs import cancel_and_join_all
 from nst_desktop.gui.layers_panel import LayersPanel
@@ -48,14 +51,14 @@ from nst_desktop.gui.presets_panel import PresetPanel
 from nst_desktop.gui.region_overlay import RegionOverlay
 from nst_desktop.gui.region_panel import RegionPanel
 from nst_desktop.gui.run_bar import RunBar
-from nst_desktop.gui.run_controller import RunController, autosave_dir
+from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.settings_panel import SettingsPanel
 from nst_desktop.gui.spinboxes import guard_wheel
 from nst_desktop.logs import log_dir, log_file
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MainWindow", "autosave_dir"]
+__all__ = ["MainWindow", "history_dir"]
 
 #: How long closing the window waits for its background jobs (an estimate probe's last pass).
 JOIN_ON_CLOSE_S = 10.0
@@ -83,7 +86,8 @@ class MainWindow(QMainWindow):
         self._bind()
         window_state.restore(self, self.model, self.qs, self.splitter)
         self.state_saver = window_state.StateSaver(self, self.model, self.qs, self.splitter)
-        data_folder.warn_if_autosave_is_off(self.model, autosave_dir())
+        data_folder.warn_if_history_is_off(self.model, history_dir())
+        QTimer.singleShot(0, self.model.history.load)  # once shown, off the GUI thread
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
         self.loader.failed.connect(self._engine_failed)
@@ -148,6 +152,9 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.message_bar)
         right_layout.addWidget(self.picture_area, 1)
         right_layout.addWidget(self.run_bar)
+        self.history_strip = HistoryStrip(self.model.history)
+        right_layout.addWidget(self.history_strip)
+        self.compare_view = CompareView(self.model.history, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
@@ -193,7 +200,7 @@ class MainWindow(QMainWindow):
         self.export_timelapse_action = action(
             file_menu, "Export time-lapse…", lambda: self.export_timelapse(), "Ctrl+Shift+S"
         )
-        action(file_menu, "Open autosave folder", self._open_autosave_folder)
+        action(file_menu, "Open history folder", self._open_history_folder)
         file_menu.addSeparator()
         self.quit_action = action(file_menu, "Quit", self.close, keys.Quit)
 
@@ -346,8 +353,8 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.StandardButton.Yes:
             self.load_settings_from(path)
 
-    def _open_autosave_folder(self) -> None:
-        data_folder.open_folder(self.model, autosave_dir(), "autosave folder")
+    def _open_history_folder(self) -> None:
+        data_folder.open_folder(self.model, history_dir(), "history folder")
 
     def _open_log_folder(self) -> None:
         data_folder.open_folder(self.model, log_dir(), "log folder")
@@ -386,7 +393,7 @@ class MainWindow(QMainWindow):
             "About NST Desktop",
             f"<b>NST Desktop {__version__}</b><br>Neural style transfer after Gatys, Ecker and "
             f"Bethge (2016).<br>PyTorch {torch_version}<br><br>Log file: {log_file()}<br>"
-            f"Autosaved pictures: {autosave_dir()}",
+            f"Run history: {history_dir()}",
         )
 
     # ================================================================== closing
@@ -399,7 +406,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def shutdown(self) -> None:
-        """Stop the run (its picture is autosaved) and end every background job."""
+        """Stop the run (its picture is kept in the history) and end every background job."""
         self.runs.shutdown()
         cancel_and_join_all(timeout=JOIN_ON_CLOSE_S)  # the engine loader, a probe, a download
 

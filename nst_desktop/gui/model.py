@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject, Signal
 from nst_desktop.core.changes import Change, settings_changes
 from nst_desktop.core.images import ImageError
 from nst_desktop.core.settings import INIT_CHOICES, Mode, RunSettings, SettingsError
+from nst_desktop.gui.history_model import HistoryModel
 from nst_desktop.gui.picker_support import DisplayImage, load_display
 from nst_desktop.gui.picture import Picture, PictureKind, Source, photo
 from nst_desktop.gui.progress import ProgressLine
@@ -106,6 +107,7 @@ class WindowModel(QObject):
         )
         self.stylesChanged.connect(lambda entries: self.regions.set_styles([p for p, _ in entries]))
         self.regions.message.connect(lambda text: self.show_message(text, "warning"))
+        self.history = HistoryModel(self)
 
     # ================================================================== settings
     @property

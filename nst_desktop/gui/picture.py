@@ -76,12 +76,12 @@ class Picture:
     summary: str = ""  # its progress line once ended
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)  # once ended
     settings: Any = field(default=None, compare=False)  # the run's RunSettings
+    stored: str = ""  # the history entry shown ("": this session's run or the photo)
 
     @property
     def sweep(self) -> bool:
-        return (
-            self.kind in (PictureKind.LIVE, PictureKind.RESULT) and self.source.mode == Mode.SWEEP
-        )
+        made = self.kind in (PictureKind.LIVE, PictureKind.RESULT)
+        return made and self.source.mode == Mode.SWEEP and not self.stored  # stored: its grid
 
     def caption(self, live: str = "live") -> str:
         """What the picture is, in a few words above it; ``live`` says how a live run is."""
@@ -91,6 +91,9 @@ class Picture:
             return f"Run {self.run} · {live} · {self.source.mode.label}"
         if self.kind == PictureKind.RESULT:
             ended = _ENDED.get(self.status, "ended") if self.status else "ended"
+            if self.stored:
+                why = f" ({self.stale})" if self.stale else ""
+                return f"History · {self.stored} · {ended} · {self.source.mode.label}{why}"
             if self.stale:
                 return f"Previous result · run {self.run}, {ended} ({self.stale})"
             made = f"Run {self.run} · {ended} · {self.source.mode.label}"

@@ -3,7 +3,7 @@
 The controller checks what a run needs (valid settings, the pictures, the engine, the weights),
 starts a :class:`~nst_desktop.gui.worker.RunThread` over ``core.session`` and turns what it
 reports into the model (``model.runs``). Whatever happens to a run, its last picture stays on
-screen and is kept in the autosave folder.
+screen and it becomes a history entry (core.history, through core.session).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from nst_desktop.core.failures import Failure, RunStatus
 from nst_desktop.core.paths import data_dir
-from nst_desktop.core.session import RunResult, SnapshotTarget, autosave
+from nst_desktop.core.session import RunResult, SnapshotTarget
 from nst_desktop.core.settings import Mode, RunSettings
 from nst_desktop.gui import fit_dialog
 from nst_desktop.gui.model import Clear, RunState, WindowModel
@@ -35,10 +35,6 @@ log = logging.getLogger(__name__)
 CLOSE_WAIT_MS = 60_000
 #: The stem of the window's snapshots: snapshots/<run start>/step_00042.png
 SNAPSHOT_STEM = "step"
-
-
-def autosave_dir() -> Path:
-    return data_dir() / "autosave"
 
 
 def snapshots_dir() -> Path:
@@ -61,7 +57,6 @@ class RunController(QObject):
         self.engine_ready = False
         self.thread: RunThread | None = None
         self.recorder: Any = None  # the time-lapse frames of the latest run
-        self.autosaved: Path | None = None
         self._pending = False
 
     # ------------------------------------------------------------------ starting
@@ -146,9 +141,7 @@ class RunController(QObject):
         from nst_desktop.core.timelapse import FrameRecorder
 
         self.recorder = None if sweep else FrameRecorder(every=1, max_frames=300)
-        thread = RunThread(
-            job, self.weights_cache, self, recorder=self.recorder, on_finished=[self._autosave]
-        )
+        thread = RunThread(job, self.weights_cache, self, recorder=self.recorder)
         self.thread = thread
         if settings.save_every > 0 and not sweep:
             folder = snapshots_dir() / time.strftime("%Y%m%d-%H%M%S")
@@ -202,7 +195,7 @@ class RunController(QObject):
             self.model.set_status("Stopping after this iteration…")
 
     def shutdown(self) -> None:
-        """Stop the run and wait for it (the window is closing); its picture is autosaved."""
+        """Stop the run and wait for it (the window is closing); its picture is kept in history."""
         thread = self.thread
         if thread is None:
             return
@@ -236,6 +229,8 @@ class RunController(QObject):
             return
         model = self.model
         model.runs.end(result)
+        if result.history_id:
+            model.history.added(result.history_id)
         steps = result.iterations
         if result.status == RunStatus.DONE:
             took = clock(model.runs.seconds)
@@ -253,12 +248,6 @@ class RunController(QObject):
                 self._offer_smaller_size()
             elif result.failure == Failure.DEVICE_LOST:
                 self._offer("Run again on the CPU", self._rerun_on_cpu)
-
-    def _autosave(self, result: RunResult) -> None:
-        """Runs in the run's thread as the session's finished-run hook."""
-        path = autosave(result, autosave_dir())
-        if path is not None:
-            self.autosaved = path
 
     def _on_thread_finished(self) -> None:
         thread = self.sender()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nst_desktop import cli
 from nst_desktop.gui import app as gui_app
-from nst_desktop.gui.main_window import MainWindow, autosave_dir
+from nst_desktop.gui.main_window import MainWindow, history_dir
 from nst_desktop.logs import log_dir, log_file
 
 
@@ -76,7 +76,7 @@ def test_help_opens_the_log_folder_and_about_tells_where_things_are(qtbot, tmp_p
     assert opened and opened[0].toLocalFile() == str(log_dir())
     assert log_dir().is_dir()
     actions["About NST Desktop"].trigger()
-    assert str(log_file()) in about[0] and str(autosave_dir()) in about[0]
+    assert str(log_file()) in about[0] and str(history_dir()) in about[0]
 
 
 def test_the_window_modules_do_not_import_torch():

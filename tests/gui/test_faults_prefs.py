@@ -84,7 +84,7 @@ def test_an_unwritable_data_folder_is_told_once_and_the_menu_says_why(
     qtbot, tmp_path, monkeypatch, caplog
 ):
     """The data folder cannot be made (a file stands where a folder should be, which stops
-    root too): the window says at start where pictures will not be autosaved and why, and the
+    root too): the window says at start where pictures will not be kept and why, and the
     menu actions that open its folders say so instead of failing."""
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder")
@@ -97,13 +97,15 @@ def test_an_unwritable_data_folder_is_told_once_and_the_menu_says_why(
                        load_engine=False)  # fmt: skip
     qtbot.addWidget(w)
     text = w.message_bar.text()
-    assert text.startswith(f"Pictures will not be autosaved: NST Desktop cannot write to {data}")
+    assert text.startswith(
+        f"Pictures will not be kept in the history: NST Desktop cannot write to {data}"
+    )
     assert "(Not a directory)" in text and "Export the pictures you want to keep" in text
-    assert [r.getMessage() for r in caplog.records if "autosave is off" in r.getMessage()] == [
-        f"autosave is off: cannot write to {data / 'autosave'} (Not a directory)"
+    assert [r.getMessage() for r in caplog.records if "history is off" in r.getMessage()] == [
+        f"the history is off: cannot write to {data / 'history'} (Not a directory)"
     ]
     menus = {a.text(): a.menu() for a in w.menuBar().actions()}
-    for menu, name, what in (("&File", "Open autosave folder", "autosave folder"),
+    for menu, name, what in (("&File", "Open history folder", "history folder"),
                              ("&Help", "Open log folder", "log folder")):  # fmt: skip
         action = next(a for a in menus[menu].actions() if a.text() == name)
         action.trigger()  # no exception: the excepthook's "Sorry" never shows

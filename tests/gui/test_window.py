@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from nst_desktop.core import optimize, planner
+from nst_desktop.core.history import History
 from nst_desktop.core.images import read_metadata
 from nst_desktop.core.layers import RELU_LAYERS
 from nst_desktop.core.settings import RunSettings
@@ -232,8 +233,9 @@ def test_tiny_run_shows_progress_and_a_changing_picture(qtbot, window):
     assert window.run_button.isEnabled() and not window.stop_button.isEnabled()
     assert _outcome(window).metadata["weights"].startswith("random")
     assert running_threads() == []
-    # every finished run is also kept in the autosave folder
-    assert window.runs.autosaved.is_file() and window.runs.autosaved.parent == mw.autosave_dir()
+    # every finished run is also kept in the history
+    kept = History().get(_outcome(window).history_id)
+    assert kept.result.is_file() and kept.folder.parent == mw.history_dir()
 
 
 def test_stop_mid_run_keeps_the_picture(qtbot, window, tmp_path):
@@ -292,7 +294,8 @@ def test_closing_during_a_run_stops_it_and_keeps_the_picture(qtbot, qs, images):
     w.close()
     assert thread not in running_threads() and running_threads() == []
     assert _outcome(w) is not None and _outcome(w).status == "stopped"
-    assert w.runs.autosaved.is_file()
+    kept = History().get(_outcome(w).history_id)  # the final picture is kept in the history
+    assert kept.result.is_file() and kept.status == "stopped" and kept.iterations >= 2
     # the choices are remembered for the next start
     again = MainWindow(qs, load_engine=False)
     qtbot.addWidget(again)
