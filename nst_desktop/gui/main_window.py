@@ -34,6 +34,7 @@ from nst_desktop import __version__
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import MODES, Mode, RunSettings
 from nst_desktop.gui import window_state
+from nst_desktop.gui.attention import APP_TITLE, Attention
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
 from nst_desktop.gui.exporter import Exporter
@@ -47,6 +48,7 @@ from nst_desktop.gui.presets_panel import PresetPanel
 from nst_desktop.gui.run_bar import RunBar
 from nst_desktop.gui.run_controller import RunController, autosave_dir
 from nst_desktop.gui.settings_panel import SettingsPanel
+from nst_desktop.gui.view_actions import ViewActions
 from nst_desktop.logs import log_dir, log_file
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class MainWindow(QMainWindow):
     def __init__(self, qsettings: QSettings | None = None, *, load_engine: bool = True) -> None:
         super().__init__()
         self.qs = qsettings if qsettings is not None else QSettings()
-        self.setWindowTitle("NST Desktop")
+        self.setWindowTitle(APP_TITLE)
         icon = resources_dir() / "icons" / "nst-desktop.png"
         if icon.is_file():
             self.setWindowIcon(QIcon(str(icon)))
@@ -73,6 +75,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_menus()
         self._bind()
+        self.attention = Attention(self, self.model)
         window_state.restore(self, self.model, self.qs)
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
@@ -197,6 +200,13 @@ class MainWindow(QMainWindow):
         action(view_menu, "Zoom in", lambda: preview.zoom_by(1.25), keys.ZoomIn)
         action(view_menu, "Zoom out", lambda: preview.zoom_by(0.8), keys.ZoomOut)
         action(view_menu, "Before / after", self._toggle_compare, "Ctrl+B")
+        self.view_actions = ViewActions(
+            self,
+            view_menu,
+            self.picture_area,
+            [self.splitter.widget(0), self.run_bar],
+            self.model.set_status,
+        )
 
         help_menu = bar.addMenu("&Help")
         action(help_menu, "Open log folder", lambda: _open_folder(log_dir()))
