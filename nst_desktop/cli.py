@@ -100,7 +100,8 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--preset",
         metavar="NAME|FILE",
-        help="Start from a bundled or saved preset, or a JSON file.",
+        help="Start from a bundled or saved preset, or a JSON file (a look keeps the size, "
+        "iterations and seed; quality presets such as 'Fast preview' set them).",
     )
     group.add_argument(
         "--settings-from",

@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
             )
             picker.settingsDropped.connect(self._offer_settings_from)
         self.preset_panel.presetApplied.connect(self._preset_applied)
+        m.settingsChanged.connect(self.preset_panel.show_settings)
         self.preset_panel.status.connect(m.set_status)
         bar = self.run_bar
         bar.run_button.clicked.connect(self.start_run)
