@@ -48,6 +48,7 @@ from nst_desktop.gui.presets_panel import PresetPanel
 from nst_desktop.gui.run_bar import RunBar
 from nst_desktop.gui.run_controller import RunController, autosave_dir
 from nst_desktop.gui.settings_panel import SettingsPanel
+from nst_desktop.gui.undo import SettingsUndo
 from nst_desktop.gui.view_actions import ViewActions
 from nst_desktop.logs import log_dir, log_file
 
@@ -77,6 +78,8 @@ class MainWindow(QMainWindow):
         self._bind()
         self.attention = Attention(self, self.model)
         window_state.restore(self, self.model, self.qs)
+        self.undo = SettingsUndo(self.model, self)  # after the restore: that is no step
+        self.undo.add_menu(self.menuBar(), before=self.menuBar().actions()[1])
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
         self.loader.failed.connect(self._engine_failed)
