@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import dataclasses
 import logging
-import math
 import os
 import signal
 import sys
@@ -29,7 +28,7 @@ from .core.settings import (
     parse_layer_spec,
 )
 from .core.stages import Stage, plan, remaining_seconds
-from .core.text import cap_warnings, one_line
+from .core.text import cap_warnings, duration, one_line
 
 log = logging.getLogger("nst_desktop.cli")
 
@@ -296,12 +295,7 @@ class Progress:
 
 
 def _clock(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    s = int(seconds + 0.5)
-    return (
-        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-    )
+    return duration(seconds)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -15,7 +15,6 @@ from typing import Any
 from PySide6.QtCore import QSettings, QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QFrame,
     QGroupBox,
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from nst_desktop import __version__
 from nst_desktop.core.paths import resources_dir
-from nst_desktop.core.settings import MODES, Mode, RunSettings
+from nst_desktop.core.settings import Mode, RunSettings
 from nst_desktop.gui import window_state
 from nst_desktop.gui.attention import APP_TITLE, Attention
 from nst_desktop.gui.engine import EngineLoader
@@ -42,6 +41,7 @@ from nst_desktop.gui.image_picker import ContentPicker, RecentFiles, StylePicker
 from nst_desktop.gui.jobs import cancel_and_join_all
 from nst_desktop.gui.layers_panel import LayersPanel
 from nst_desktop.gui.message_bar import MessageBar
+from nst_desktop.gui.mode_selector import ModeSelector
 from nst_desktop.gui.model import Clear, RunState, WindowModel
 from nst_desktop.gui.picture_area import PictureArea
 from nst_desktop.gui.presets_panel import PresetPanel
@@ -92,15 +92,7 @@ class MainWindow(QMainWindow):
         recent = RecentFiles(self.qs, "recent/images")
         self.content_picker = ContentPicker(recent, self.qs)
         self.style_picker = StylePicker(recent, self.qs)
-        self.mode_combo = QComboBox()
-        self.mode_combo.setObjectName("modeCombo")
-        for mode in MODES:
-            self.mode_combo.addItem(mode.label, mode)
-        self.mode_combo.setToolTip(
-            "Style transfer paints the photo in the style of the artworks. The two "
-            "representations show what a VGG19 layer keeps of an image, by rebuilding it from "
-            "noise; the layer sweep does that for every block."
-        )
+        self.mode_combo = ModeSelector()  # radio buttons that answer as a combo box does
         self.settings_panel = SettingsPanel()
         self.layers_panel = LayersPanel()
         self.preset_panel = PresetPanel(lambda: self.model.settings, self.model.normalized)
@@ -121,7 +113,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_scrolled(self.layers_panel), "Layers")
         self.tabs.addTab(self.preset_panel, "Presets")
         mode_row = QHBoxLayout()
-        mode_row.addWidget(QLabel("<b>Make</b>"))
+        make = QLabel("<b>Make</b>")
+        make.setAlignment(Qt.AlignmentFlag.AlignTop)
+        mode_row.addWidget(make)
         mode_row.addWidget(self.mode_combo, 1)
         left = QWidget()
         left_layout = QVBoxLayout(left)
