@@ -32,8 +32,9 @@ from PySide6.QtWidgets import (
 from nst_desktop import __version__
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import Mode, RunSettings
-from nst_desktop.gui import window_state
+from nst_desktop.gui import first_run, window_state
 from nst_desktop.gui.attention import APP_TITLE, Attention
+from nst_desktop.gui.basic_panel import BasicPanel
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
 from nst_desktop.gui.exporter import Exporter
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
     def __init__(self, qsettings: QSettings | None = None, *, load_engine: bool = True) -> None:
         super().__init__()
         self.qs = qsettings if qsettings is not None else QSettings()
+        self._first_launch = first_run.is_first_launch(self.qs)
         self.setWindowTitle(APP_TITLE)
         icon = resources_dir() / "icons" / "nst-desktop.png"
         if icon.is_file():
@@ -93,6 +95,7 @@ class MainWindow(QMainWindow):
         self.content_picker = ContentPicker(recent, self.qs)
         self.style_picker = StylePicker(recent, self.qs)
         self.mode_combo = ModeSelector()  # radio buttons that answer as a combo box does
+        self.basic_panel = BasicPanel()
         self.settings_panel = SettingsPanel()
         self.layers_panel = LayersPanel()
         self.preset_panel = PresetPanel(lambda: self.model.settings, self.model.normalized)
@@ -109,6 +112,7 @@ class MainWindow(QMainWindow):
         row.addLayout(content_box, 2)
         row.addLayout(style_box, 3)
         self.tabs = QTabWidget()
+        self.tabs.addTab(_scrolled(self.basic_panel), "Basic")
         self.tabs.addTab(_scrolled(self.settings_panel), "Settings")
         self.tabs.addTab(_scrolled(self.layers_panel), "Layers")
         self.tabs.addTab(self.preset_panel, "Presets")
@@ -220,6 +224,7 @@ class MainWindow(QMainWindow):
         m.statusChanged.connect(self._show_status)
         m.exportableChanged.connect(self.export_action.setEnabled)
         self.settings_panel.edited.connect(lambda name, value: m.update_settings(**{name: value}))
+        self.basic_panel.edited.connect(lambda values: m.update_settings(**values))
         self.layers_panel.edited.connect(
             lambda content, style: m.update_settings(content_layers=content, style_layers=style)
         )
@@ -254,6 +259,7 @@ class MainWindow(QMainWindow):
         self.mode_combo.setCurrentIndex(self.mode_combo.findData(mode))
         self.mode_combo.blockSignals(blocked)
         self.settings_panel.show_settings(settings)
+        self.basic_panel.show_settings(settings)
         self.layers_panel.set_mode(mode)
         self.layers_panel.show_layers(settings.content_layers, settings.style_layers)
         self._show_run_state(self.model.run_state)
@@ -264,7 +270,8 @@ class MainWindow(QMainWindow):
         self.run_action.setEnabled(not busy)
         self.pause_action.setEnabled(controllable)
         self.stop_action.setEnabled(controllable)
-        for w in (self.mode_combo, self.settings_panel, self.layers_panel, self.preset_panel):
+        panels = (self.basic_panel, self.settings_panel, self.layers_panel, self.preset_panel)
+        for w in (self.mode_combo, *panels):
             w.setEnabled(not busy)
         mode = Mode(self.model.settings.mode)
         self.content_picker.setEnabled(not busy and mode.uses_content)
@@ -316,6 +323,7 @@ class MainWindow(QMainWindow):
     def _engine_ready(self, devices: list[tuple[str, str]]) -> None:
         self.settings_panel.set_devices(devices)
         self.device_label.setText(" · ".join(label for _, label in devices[:1]))
+        first_run.start_at_preview(self.model, self.qs, devices, self._first_launch)
         self.model.set_status("Ready.")
         self.estimator.start()
         self.runs.on_engine_ready()
