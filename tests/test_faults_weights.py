@@ -48,7 +48,7 @@ def pics(tmp_path_factory) -> tuple[Path, Path]:
 def test_weights_wrong_architecture(capsys, pics, tmp_path, vgg16_file):
     out = tmp_path / "o.png"
     line = cli_refuses(capsys, "transfer", *pics, "-o", out, *TINY, "--weights", vgg16_file)
-    assert "vgg16-397923af.pth is not a torchvision VGG19 weights file (missing" in line
+    assert "vgg16-397923af.pth: this is not a VGG19 weights file (missing" in line
     assert "choose vgg19-dcbb9e9d.pth" in line
     assert not out.exists()
 

@@ -298,7 +298,7 @@ def features_state(state: object, source: str) -> dict[str, torch.Tensor]:
     missing = [k for k in _EXPECTED if k not in out]
     if missing:
         raise WeightsError(
-            f"{source} is not a torchvision VGG19 weights file (missing {len(missing)} of "
+            f"{source}: this is not a VGG19 weights file (missing {len(missing)} of "
             f"{len(_EXPECTED)} tensors, e.g. features.{missing[0]}); choose vgg19-dcbb9e9d.pth "
             "or a file saved from torchvision's vgg19()."
         )
@@ -570,7 +570,8 @@ def load_file(path: Path, fmt: str = "auto") -> LoadedWeights:
     notes = [f"file {path.name}"] if known else [f"SHA-256 {digest[:8]}"]
     if convention != (known.convention if known else "torchvision"):
         notes.append(f"{'Caffe' if convention == 'caffe' else 'torchvision'} input")
-    label = f"{known.label if known else f'file {path.name}'} ({', '.join(notes)})"
+    name = known.label if known else f"custom weights {path.name}"
+    label = f"{name} ({', '.join(notes)})"
     features = _build(state, convention)
     return LoadedWeights(features, label, True, time.perf_counter() - start)
 
@@ -589,6 +590,34 @@ def load_random(seed: int, convention: str = "torchvision") -> LoadedWeights:
     caffe = ", Caffe input" if convention == "caffe" else ""
     label = f"random (untrained, seed {seed}{caffe})"
     return LoadedWeights(features, label, False, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------- checking a choice
+CUSTOM_SENTENCE = (
+    "Custom weights: a VGG19, but not the published ImageNet or Caffe file. It runs; the presets "
+    "and looks were tuned on the published networks, and a network trained on other pictures "
+    "(or not trained) paints other, often muddy, pictures."
+)
+
+
+@dataclass(frozen=True)
+class WeightsCheck:
+    """What a chosen weights file is: a published network (by its SHA-256) or custom."""
+
+    published: str | None  # "torchvision" / "caffe", None: custom weights
+    label: str  # "ImageNet VGG19 (torchvision)", "custom weights x.pth"
+    sentence: str  # "" for a published file
+
+
+def check_weights_file(path: Path) -> WeightsCheck:
+    """Check a file when it is chosen: a VGG19 state dict (else :class:`WeightsError`, "this is
+    not a VGG19 weights file"), and whether its hash is a published file's."""
+    features_state(read_state_file(path), path.name)
+    digest = file_sha256(path)
+    for key, spec in PUBLISHED.items():
+        if digest.startswith(spec.hash_prefix):
+            return WeightsCheck(key, spec.label, "")
+    return WeightsCheck(None, f"custom weights {path.name}", CUSTOM_SENTENCE)
 
 
 # --------------------------------------------------------------------------- file hashes

@@ -51,6 +51,7 @@ from nst_desktop.gui.run_controller import RunController, autosave_dir
 from nst_desktop.gui.settings_panel import SettingsPanel
 from nst_desktop.gui.undo import SettingsUndo
 from nst_desktop.gui.view_actions import ViewActions
+from nst_desktop.gui.weights_check import WeightsChecker
 from nst_desktop.logs import log_dir, log_file
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._bind()
         self.attention = Attention(self, self.model)
+        self.weights_check = WeightsChecker(self.model, self)
         window_state.restore(self, self.model, self.qs)
         self.undo = SettingsUndo(self.model, self)  # after the restore: that is no step
         self.undo.add_menu(self.menuBar(), before=self.menuBar().actions()[1])

@@ -116,7 +116,9 @@ class WindowModel(QObject):
             self._refresh_picture()
         if self._message is not None:
             self._clear_if(Clear.SETTINGS_CHANGED)
-            if Clear.SETTINGS_VALID in self._message.clears and self.settings_problem() is None:
+            message = self._message  # None when the change itself cleared it
+            valid = message is not None and Clear.SETTINGS_VALID in message.clears
+            if valid and self.settings_problem() is None:
                 self.clear_message()
         return settings_changes(old, new)
 

@@ -74,3 +74,12 @@ def test_first_launch_on_a_processor_starts_at_preview_and_says_so_once(tmp_path
     m3 = WindowModel()
     m3.update_settings(size=700)  # chosen by hand before the engine was ready: kept
     assert not first_run.start_at_preview(m3, qs, [("cpu", "CPU")], True)
+
+
+def test_the_preview_sentence_goes_when_the_settings_change(tmp_path):
+    qs = QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)
+    m = WindowModel()
+    assert first_run.start_at_preview(m, qs, [("cpu", "CPU")], True)
+    assert m.message is not None
+    m.update_settings(size=512)  # the change clears the message it made untrue
+    assert m.message is None
