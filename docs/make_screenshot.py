@@ -1,4 +1,5 @@
-"""Take docs/screenshot.png: the real window mid-run, on the bundled samples.
+"""Take docs/screenshot.png: the real window mid-run (Basic view), on the bundled samples; and
+docs/screenshot_focus.png: the same run in focus mode (F11).
 
 Run under a display, e.g. ``xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python
 docs/make_screenshot.py``. Uses the ImageNet weights when they are on this computer, else
@@ -19,8 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("screenshot.png"))
-    parser.add_argument("--step", type=int, default=60, help="iteration at which to take it")
-    parser.add_argument("--size", type=int, default=384)
+    parser.add_argument(
+        "--focus-out", type=Path, default=Path(__file__).with_name("screenshot_focus.png")
+    )
+    parser.add_argument("--step", type=int, default=40, help="iteration at which to take it")
+    parser.add_argument("--size", type=int, default=0, help="0: the window's first-run quality")
+    parser.add_argument("--steps", type=int, default=100)
     args = parser.parse_args()
 
     from PySide6.QtCore import QSettings
@@ -48,7 +53,9 @@ def main() -> int:
     window.style_picker.set_entries([(str(samples / "style_swirls.png"), 1.0)])
     if not torchvision_weights_available():
         window.model.update_settings(weights="random")
-    window.model.update_settings(size=args.size, steps=300, init="content")
+    if args.size:
+        window.model.update_settings(size=args.size)
+    window.model.update_settings(steps=args.steps, init="content")
     # The planner's probe must not share the CPU with the run, or the estimate reads high.
     spin(lambda: window.estimator.calibrations.get("cpu") is not None, limit=120)
     window.estimator.update()
@@ -58,16 +65,28 @@ def main() -> int:
     for _ in range(20):  # let the last preview paint
         app.processEvents()
         time.sleep(0.01)
+    shot = _grab(window)
+    shot.save(str(args.out))
+    window.view_actions.set_focus_mode(True)
+    for _ in range(30):  # the picture takes the room, the next frame paints
+        app.processEvents()
+        time.sleep(0.02)
+    focus = _grab(window)
+    focus.save(str(args.focus_out))
+    window.view_actions.set_focus_mode(False)
+    window.stop_run()
+    spin(lambda: window.model.run_state == "idle")
+    window.close()
+    print(f"wrote {args.out} ({shot.width()} x {shot.height()}) and {args.focus_out}")
+    return 0
+
+
+def _grab(window):
     screen = window.screen()
     shot = screen.grabWindow(0, 0, 0, window.width(), window.height())
     if shot.isNull() or shot.width() < 100:
         shot = window.grab()
-    shot.save(str(args.out))
-    window.stop_run()
-    spin(lambda: window.model.run_state == "idle")
-    window.close()
-    print(f"wrote {args.out} ({shot.width()} x {shot.height()})")
-    return 0
+    return shot
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import dataclasses
 import logging
-import math
 import os
 import signal
 import sys
@@ -30,7 +29,7 @@ from .core.settings import (
     parse_layer_spec,
 )
 from .core.stages import Stage, plan, remaining_seconds
-from .core.text import cap_warnings, one_line
+from .core.text import cap_warnings, duration, one_line
 
 log = logging.getLogger("nst_desktop.cli")
 
@@ -104,7 +103,8 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--preset",
         metavar="NAME|FILE",
-        help="Start from a bundled or saved preset, or a JSON file.",
+        help="Start from a bundled or saved preset, or a JSON file (a look keeps the size, "
+        "iterations and seed; quality presets such as 'Fast preview' set them).",
     )
     group.add_argument(
         "--settings-from",
@@ -312,12 +312,7 @@ class Progress:
 
 
 def _clock(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    s = int(seconds + 0.5)
-    return (
-        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-    )
+    return duration(seconds)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -147,13 +147,15 @@ def test_neural_style_pt_copy_is_recognised_by_its_name(caffe_file, tmp_path):
     shutil.copy(caffe_file, copy)
     loaded = load_weights(str(copy))
     assert loaded.features.convention == "caffe"
-    assert loaded.label == f"file {CAFFE_FILENAME} (SHA-256 {_sha(copy)[:8]}, Caffe input)"
+    assert loaded.label == (
+        f"custom weights {CAFFE_FILENAME} (SHA-256 {_sha(copy)[:8]}, Caffe input)"
+    )
 
 
 def test_other_files_take_torchvision_input_and_name_their_hash(caffe_file):
     loaded = load_weights(str(caffe_file))
     assert loaded.features.convention == "torchvision"
-    assert loaded.label == f"file {caffe_file.name} (SHA-256 {_sha(caffe_file)[:8]})"
+    assert loaded.label == f"custom weights {caffe_file.name} (SHA-256 {_sha(caffe_file)[:8]})"
     assert load_weights("random").label == "random (untrained, seed 0)"
     random_caffe = load_weights("random", fmt="caffe")
     assert random_caffe.features.convention == "caffe" and "untrained" in random_caffe.label

@@ -78,7 +78,8 @@ def test_postscript_named_jpg_is_refused_and_ghostscript_never_runs(tmp_path, mo
     photo = tmp_path / "holiday.jpg"
     photo.write_bytes(POSTSCRIPT)
     assert _refused(photo) == (
-        "holiday.jpg is not an image Pillow can read; choose a PNG, JPEG, WebP, TIFF, BMP or GIF."
+        "holiday.jpg is not a picture NST Desktop can open; choose a PNG, JPEG, WebP, TIFF, "
+        "BMP or GIF."
     )
     assert read_metadata(photo) is None
     assert not marker.exists()

@@ -57,9 +57,9 @@ def test_image_zero_bytes(capsys, tmp_path):
 def test_image_text_file_named_png(capsys, tmp_path):
     path = tmp_path / "notes.png"
     path.write_text("shopping list: eggs, milk\n")
-    assert "is not an image Pillow can read; choose a PNG, JPEG" in _loader_refuses(path)
+    assert "is not a picture NST Desktop can open; choose a PNG, JPEG" in _loader_refuses(path)
     line = cli_refuses(capsys, "transfer", path, path, "-o", tmp_path / "o.png", *FAST)
-    assert "notes.png is not an image" in line
+    assert "notes.png is not a picture" in line
     assert not (tmp_path / "o.png").exists() and leftovers(tmp_path) == []
 
 

@@ -204,11 +204,11 @@ def test_settings_embedded_in_an_image_never_executed(capsys, pics, tmp_path):
     tiny = [a for a in FAST if a not in ("--weights", "random")]
     line = cli_refuses(capsys, "transfer", *pics, "-o", tmp_path / "p.png", *tiny,
                        "--weights", evil)  # fmt: skip
-    assert "evil.pth contains more than plain tensors and was not loaded for safety" in line
+    assert "evil.pth is not a VGG19 weights file: it holds more than plain numbers" in line
     assert not marker.exists()
     line = cli_refuses(capsys, "transfer", *pics, "-o", tmp_path / "p.png", *FAST,
                        "--init", evil)  # fmt: skip
-    assert "evil.pth is not an image Pillow can read" in line
+    assert "evil.pth is not a picture NST Desktop can open" in line
     assert not marker.exists() and not (tmp_path / "p.png").exists()
 
 

@@ -48,7 +48,7 @@ def pics(tmp_path_factory) -> tuple[Path, Path]:
 def test_weights_wrong_architecture(capsys, pics, tmp_path, vgg16_file):
     out = tmp_path / "o.png"
     line = cli_refuses(capsys, "transfer", *pics, "-o", out, *TINY, "--weights", vgg16_file)
-    assert "vgg16-397923af.pth is not a torchvision VGG19 weights file (missing" in line
+    assert "vgg16-397923af.pth: this is not a VGG19 weights file (missing" in line
     assert "choose vgg19-dcbb9e9d.pth" in line
     assert not out.exists()
 
@@ -84,8 +84,9 @@ def test_weights_pickle_that_would_run_code_does_not_run(capsys, pics, tmp_path,
         path.write_bytes(pickle.dumps(obj))
     line = cli_refuses(capsys, "transfer", *pics, "-o", tmp_path / "o.png", *TINY,
                        "--weights", path)  # fmt: skip
-    assert "evil.pth contains more than plain tensors and was not loaded for safety (" in line
-    assert "(Unsupported " in line and line.endswith("choose a plain state-dict file.")
+    assert "evil.pth is not a VGG19 weights file: it holds more than plain numbers" in line
+    assert line.endswith("choose a torchvision VGG19 .pth file.")
+    assert "Unsupported" not in line and "operand" not in line
     assert not marker.exists()  # the payload never ran
     # torch's pickle-protocol UserWarning would be more lines on a real terminal's stderr.
     assert [str(w.message) for w in recwarn if issubclass(w.category, UserWarning)] == []

@@ -114,7 +114,7 @@ def test_not_an_image(tmp_path):
     path.write_text("just text")
     with pytest.raises(ImageError) as info:
         load_image(path)
-    assert "not an image" in _one_line(info)
+    assert "not a picture" in _one_line(info)
 
 
 def test_truncated(tmp_path):

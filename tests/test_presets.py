@@ -284,3 +284,30 @@ def test_every_bundled_preset_runs():
         final = list(run(small, Inputs(content, [style]), features, torch.device("cpu")))[-1]
         assert final.status == DONE and final.image is not None, preset.name
         assert np.isfinite(final.loss), preset.name
+
+
+def test_a_look_keeps_the_chosen_quality_and_seed_a_quality_preset_sets_it():
+    current = RunSettings(size=300, steps=40, scales=2, coarse_steps=20, seed=7, save_every=10)
+    for preset in _bundled():
+        new, changed, _ = P.apply_preset(preset, current)
+        quality = {k: getattr(new, k) for k in P.QUALITY_KNOBS}
+        if preset.quality:
+            assert new.size == preset.settings["size"], preset.name
+        else:
+            assert quality == {"size": 300, "steps": 40, "scales": 2, "coarse_steps": 20}
+            assert not set(P.QUALITY_KNOBS) & set(changed), preset.name
+        assert (new.seed, new.save_every) == (7, 10), preset.name
+    assert {p.name for p in _bundled() if p.quality} >= {"Fast preview"}
+    assert not P.find_preset("Fine texture").quality
+
+
+def test_the_quality_flag_round_trips_and_a_bad_one_is_ignored(tmp_path):
+    f = tmp_path / "q.json"
+    f.write_text(json.dumps({"name": "Q", "quality": True, "settings": {"size": 128}}))
+    preset, warnings = P.load_preset_file(f)
+    assert preset.quality and warnings == [] and preset.to_file_dict()["quality"] is True
+    assert P.apply_preset(preset, RunSettings(size=512))[0].size == 128
+    f.write_text(json.dumps({"name": "Q", "quality": "yes", "settings": {"size": 128}}))
+    preset, warnings = P.load_preset_file(f)
+    assert not preset.quality and "quality" in warnings[0]
+    assert P.apply_preset(preset, RunSettings(size=512))[0].size == 512

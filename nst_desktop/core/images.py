@@ -184,7 +184,8 @@ def _image_errors(p: Path, name: str) -> Iterator[None]:
         ) from None
     except UnidentifiedImageError:
         raise ImageError(
-            f"{name} is not an image Pillow can read; choose a PNG, JPEG, WebP, TIFF, BMP or GIF."
+            f"{name} is not a picture NST Desktop can open; choose a PNG, JPEG, WebP, TIFF, "
+            "BMP or GIF."
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(

@@ -7,6 +7,10 @@ that is a file is the user's own choice, so a preset never names one. Files are 
 value is validated against :class:`RunSettings`, and a damaged file is skipped with a warning,
 never a crash. A block that sets the weights but no ``normalization`` was written for the
 paper's formulas (see :func:`~.settings.stored_without_normalization`).
+
+Presets are looks: applying one sets the layers, weights, colours, start image and optimizer and
+leaves the chosen quality (size, iterations, scales) and the seed alone, unless the file says the
+preset is about quality (``"quality": true``, as "Fast preview" and "Large print").
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ FORMAT_VERSION = 1
 MAX_PRESET_BYTES = 64 * 1024
 MAX_NAME_CHARS = 80
 MAX_DESCRIPTION_CHARS = 300
-_TOP_KEYS = ("name", "description", "settings", "version")
+_TOP_KEYS = ("name", "description", "settings", "version", "quality")
+#: What the user chose for the cost of a run; only a quality preset sets these.
+QUALITY_KNOBS = ("size", "steps", "scales", "coarse_steps")
+#: The user's own, never part of a look: the seed and the snapshot interval.
+OWN_KNOBS = ("seed", "save_every")
 
 
 class PresetError(Exception):
@@ -51,14 +59,18 @@ class Preset:
     settings: dict[str, Any]
     path: Path | None
     bundled: bool
+    quality: bool = False  # about quality: it sets size and iterations too
 
     def to_file_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "description": self.description,
             "settings": dict(self.settings),
             "version": FORMAT_VERSION,
         }
+        if self.quality:
+            data["quality"] = True
+        return data
 
 
 # --------------------------------------------------------------------------- folders
@@ -136,7 +148,11 @@ def preset_from_dict(
         raise PresetError(f"Preset '{name}' has no settings block; add a \"settings\" object.")
     settings, found = _validate_block(block, name)
     warnings += [f"{label}: {w}" for w in found]
-    preset = Preset(name, description, settings, path, bundled)
+    quality = data.get("quality", False)
+    if not isinstance(quality, bool):
+        warnings.append(f"{label}: 'quality' is not true or false and was ignored")
+        quality = False
+    preset = Preset(name, description, settings, path, bundled, quality)
     return preset, cap_warnings(warnings, about=label)
 
 
@@ -243,22 +259,20 @@ def find_preset(name_or_path: str | os.PathLike[str]) -> Preset:
 
 # --------------------------------------------------------------------------- applying
 def apply_preset(preset: Preset, current: RunSettings) -> tuple[RunSettings, list[str], list[str]]:
-    """The preset's settings over ``current``; machine knobs stay as they are.
+    """The preset's settings over ``current``; machine knobs stay as they are, and so do the
+    quality and the seed unless the preset is about quality (see the module docstring).
 
     Returns the new settings, the names of the fields whose values changed, and warnings.
     """
-    wanted = {
-        k: v
-        for k, v in preset.settings.items()
-        if k not in MACHINE_KNOBS and not names_a_file(k, v)
-    }
+    kept = (*MACHINE_KNOBS, *OWN_KNOBS, *(() if preset.quality else QUALITY_KNOBS))
+    wanted = {k: v for k, v in preset.settings.items() if k not in kept and not names_a_file(k, v)}
     warnings: list[str] = []
     try:
         new, warnings = RunSettings.from_dict(wanted, base=current, strict=True)
     except SettingsError:
         # the preset's partial block clashes with a current value it does not set: start that
         # preset from the defaults instead (it was validated against them), keep the machine
-        defaults = RunSettings(**{k: getattr(current, k) for k in MACHINE_KNOBS})
+        defaults = RunSettings(**{k: getattr(current, k) for k in kept})
         try:
             new, warnings = RunSettings.from_dict(wanted, base=defaults, strict=False)
         except SettingsError as exc:
@@ -267,7 +281,7 @@ def apply_preset(preset: Preset, current: RunSettings) -> tuple[RunSettings, lis
             f"preset '{preset.name}' did not fit the current settings, so the settings it does "
             "not set were reset to their defaults"
         )
-    for k in MACHINE_KNOBS:
+    for k in kept:
         setattr(new, k, getattr(current, k))
     changed = [
         f.name

@@ -9,6 +9,7 @@ bidirectional overrides (which show a name backwards). Front ends print such tex
 
 from __future__ import annotations
 
+import math
 import unicodedata
 
 #: Unicode categories escaped: controls, format characters (bidi overrides, zero-width),
@@ -58,3 +59,24 @@ def cap_warnings(warnings: list[str], limit: int = MAX_WARNINGS, about: str = ""
     rest = len(warnings) - (limit - 1)
     where = f"{about}: " if about else ""
     return [*warnings[: limit - 1], f"{where}{rest} more problems like these were not listed"]
+
+
+def duration(seconds: float) -> str:
+    """A time as people say it: "0.4 s", "42 s", "3 min 20 s", "2 h 24 min"; "?" unknown."""
+    if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    if seconds == 0:
+        return "0 s"
+    if seconds < 0.05:
+        return "under 0.1 s"
+    if seconds < 9.95:
+        return f"{seconds:.1f} s".replace(".0 s", " s")
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        m, s = divmod(whole, 60)
+        return f"{m} min {s} s" if s else f"{m} min"
+    minutes = int(round(seconds / 60))
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m} min" if m else f"{h} h"

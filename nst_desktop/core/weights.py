@@ -19,6 +19,7 @@ import os
 import pickle
 import queue
 import re
+import socket
 import threading
 import time
 import urllib.error
@@ -260,8 +261,12 @@ def _fetch(url: str, timeout: float, cancelled: Callable[[], bool] | None) -> It
 
 
 def _reason(exc: BaseException) -> str:
+    """Why a download failed, in words: no "[Errno -2]", a name for a lookup that failed."""
     reason = getattr(exc, "reason", None) or exc
-    return str(reason).strip() or type(exc).__name__
+    if isinstance(reason, socket.gaierror):
+        return "no network, or the server's name is not known here"
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(getattr(reason, "strerror", None) or reason))
+    return text.strip() or type(exc).__name__
 
 
 # --------------------------------------------------------------------------- loading
@@ -280,7 +285,9 @@ def features_state(state: object, source: str) -> dict[str, torch.Tensor]:
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
-        raise WeightsError(f"{source} is not a VGG19 state dict; choose a torchvision VGG19 file.")
+        raise WeightsError(
+            f"{source}: this is not a VGG19 weights file; choose a torchvision VGG19 .pth file."
+        )
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
         if not isinstance(key, str):
@@ -291,7 +298,7 @@ def features_state(state: object, source: str) -> dict[str, torch.Tensor]:
     missing = [k for k in _EXPECTED if k not in out]
     if missing:
         raise WeightsError(
-            f"{source} is not a torchvision VGG19 weights file (missing {len(missing)} of "
+            f"{source}: this is not a VGG19 weights file (missing {len(missing)} of "
             f"{len(_EXPECTED)} tensors, e.g. features.{missing[0]}); choose vgg19-dcbb9e9d.pth "
             "or a file saved from torchvision's vgg19()."
         )
@@ -338,10 +345,10 @@ def read_state_file(path: Path) -> object:
         raise WeightsError(
             f"{path.name} is {exc.kind}, not a weights file; choose a file."
         ) from None
-    except pickle.UnpicklingError as exc:
+    except pickle.UnpicklingError:
         raise WeightsError(
-            f"{path.name} contains more than plain tensors and was not loaded for safety "
-            f"({_refused_part(exc)}); choose a plain state-dict file."
+            f"{path.name} is not a VGG19 weights file: it holds more than plain numbers, so it "
+            "was not opened, for safety; choose a torchvision VGG19 .pth file."
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise WeightsError(
@@ -351,7 +358,7 @@ def read_state_file(path: Path) -> object:
     except Exception as exc:  # noqa: BLE001 - garbage bytes make the unpickler raise anything
         raise WeightsError(
             f"{path.name} is not a PyTorch weights file ({type(exc).__name__}); choose a "
-            "torchvision VGG19 state-dict file."
+            "torchvision VGG19 .pth file."
         ) from None
 
 
@@ -370,14 +377,8 @@ def _check_declared_sizes(path: Path, size: int) -> None:
         raise WeightsError(
             f"{path.name} declares {declared / 2**30:.1f} GB of data in a file of "
             f"{size / 2**20:.1f} MB, so it was not loaded (weights files are not compressed); "
-            "choose a torchvision VGG19 state-dict file."
+            "choose a torchvision VGG19 .pth file."
         )
-
-
-def _refused_part(exc: BaseException) -> str:
-    """What torch's safe unpickler refused (its message is a page of advice to load unsafely)."""
-    found = re.search(r"Unsupported (global: GLOBAL \S+|operand \d+|[^\n.]{1,60})", str(exc))
-    return found.group(0) if found else "objects other than tensors"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -569,7 +570,8 @@ def load_file(path: Path, fmt: str = "auto") -> LoadedWeights:
     notes = [f"file {path.name}"] if known else [f"SHA-256 {digest[:8]}"]
     if convention != (known.convention if known else "torchvision"):
         notes.append(f"{'Caffe' if convention == 'caffe' else 'torchvision'} input")
-    label = f"{known.label if known else f'file {path.name}'} ({', '.join(notes)})"
+    name = known.label if known else f"custom weights {path.name}"
+    label = f"{name} ({', '.join(notes)})"
     features = _build(state, convention)
     return LoadedWeights(features, label, True, time.perf_counter() - start)
 
@@ -588,6 +590,34 @@ def load_random(seed: int, convention: str = "torchvision") -> LoadedWeights:
     caffe = ", Caffe input" if convention == "caffe" else ""
     label = f"random (untrained, seed {seed}{caffe})"
     return LoadedWeights(features, label, False, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------- checking a choice
+CUSTOM_SENTENCE = (
+    "Custom weights: a VGG19, but not the published ImageNet or Caffe file. It runs; the presets "
+    "and looks were tuned on the published networks, and a network trained on other pictures "
+    "(or not trained) paints other, often muddy, pictures."
+)
+
+
+@dataclass(frozen=True)
+class WeightsCheck:
+    """What a chosen weights file is: a published network (by its SHA-256) or custom."""
+
+    published: str | None  # "torchvision" / "caffe", None: custom weights
+    label: str  # "ImageNet VGG19 (torchvision)", "custom weights x.pth"
+    sentence: str  # "" for a published file
+
+
+def check_weights_file(path: Path) -> WeightsCheck:
+    """Check a file when it is chosen: a VGG19 state dict (else :class:`WeightsError`, "this is
+    not a VGG19 weights file"), and whether its hash is a published file's."""
+    features_state(read_state_file(path), path.name)
+    digest = file_sha256(path)
+    for key, spec in PUBLISHED.items():
+        if digest.startswith(spec.hash_prefix):
+            return WeightsCheck(key, spec.label, "")
+    return WeightsCheck(None, f"custom weights {path.name}", CUSTOM_SENTENCE)
 
 
 # --------------------------------------------------------------------------- file hashes

@@ -57,7 +57,7 @@ class Estimator(QObject):
         text = f"Estimate on {device}: peak memory about {size_text(est.peak_bytes)}"
         if math.isfinite(est.seconds_per_iter):
             text = (
-                f"Estimate on {device}: {est.seconds_per_iter:.2g} s per iteration, "
+                f"Estimate on {device}: {clock(est.seconds_per_iter)} per iteration, "
                 f"{clock(est.total_seconds)} in all, peak memory about {size_text(est.peak_bytes)}"
             )
         warn = not est.fits

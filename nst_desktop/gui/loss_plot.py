@@ -1,5 +1,9 @@
 """A live loss plot: total and per-term losses against the iteration, on a log scale.
 
+By default each term is shown relative to its own first value (100 % at the start), so the
+question an artist asks, "is the picture still getting better?", reads off one scale however far
+apart the terms' sizes are; ``set_relative(False)`` shows the raw losses.
+
 Usage::
 
     plot = LossPlot()
@@ -19,9 +23,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPolygonF
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QContextMenuEvent, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
+
+from nst_desktop.gui.plot_geometry import (
+    decade_label,
+    decimate,
+    iteration_ticks,
+    legend_box,
+    percent_label,
+)
+
+__all__ = ["LossPlot", "decade_label"]
 
 REPAINT_MS = 66  # ~15 repaints per second at most
 _COLORS = {
@@ -34,26 +48,7 @@ _EXTRA = [QColor(148, 103, 189), QColor(255, 127, 14), QColor(23, 190, 207), QCo
 _BG = QColor(255, 255, 255)
 _GRID = QColor(225, 225, 225)
 _GRID_MINOR = QColor(242, 242, 242)
-_AXIS = QColor(110, 110, 110)
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def decade_label(exponent: int) -> str:
-    """10 to the power ``exponent`` as a short axis label (1, 10, 100, then 10³ ...)."""
-    if 0 <= exponent <= 2:
-        return str(10**exponent)
-    if exponent == -1:
-        return "0.1"
-    return "10" + str(exponent).translate(_SUPERSCRIPT)
-
-
-def _nice_step(span: float, target: int) -> float:
-    raw = max(span, 1e-9) / max(1, target)
-    mag = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10):
-        if raw <= m * mag:
-            return m * mag
-    return 10 * mag
+_AXIS = QColor(70, 70, 70)
 
 
 class _Series:
@@ -71,14 +66,22 @@ class _Series:
         self.values.append(math.log10(value))
         self._arrays = None
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def arrays(self, relative: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and log10 values; relative: minus the first value (0 = as at the start)."""
         if self._arrays is None:
             self._arrays = (np.asarray(self.steps, float), np.asarray(self.values, float))
-        return self._arrays
+        xs, ys = self._arrays
+        return (xs, ys - ys[0]) if relative else (xs, ys)
+
+    def last(self, relative: bool) -> float:
+        return self.values[-1] - self.values[0] if relative else self.values[-1]
 
 
 class LossPlot(QWidget):
     """See the module docstring."""
+
+    relativeChanged = Signal(bool)
+    _decimate = staticmethod(decimate)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,8 +90,10 @@ class LossPlot(QWidget):
         self.setToolTip(
             "How far the picture still is from the goal, per ingredient: content (the shapes "
             "of your photo), style (the textures of the artwork) and smoothness (tv). "
-            "Lines flatten out when more iterations would change little."
+            "Lines flatten out when more iterations would change little. Right-click to "
+            "switch between values relative to the start and the raw losses."
         )
+        self.relative = True
         self._series: dict[str, _Series] = {}
         self._markers: list[tuple[float, str]] = []
         self._max_step = 0.0
@@ -98,6 +103,23 @@ class LossPlot(QWidget):
         self._timer.timeout.connect(self.update)
         self.paints = 0  # paint count (lets tests and benchmarks see the throttling)
         self.legend_rect: QRectF | None = None  # where the last paint put the legend
+        self.x_ticks: list[int] = []  # the iterations the last paint labelled
+
+    def set_relative(self, relative: bool) -> None:
+        """Each term relative to its first value (True) or the raw losses (False)."""
+        if relative != self.relative:
+            self.relative = relative
+            self.relativeChanged.emit(relative)
+            self.update()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt API)
+        menu = QMenu(self)
+        rel = menu.addAction("Relative to the start", lambda: self.set_relative(True))
+        raw = menu.addAction("Raw losses", lambda: self.set_relative(False))
+        for act, on in ((rel, self.relative), (raw, not self.relative)):
+            act.setCheckable(True)
+            act.setChecked(on)
+        menu.exec(event.globalPos())
 
     # ------------------------------------------------------------------ public API
     def reset(self) -> None:
@@ -154,7 +176,7 @@ class LossPlot(QWidget):
         lo, hi = math.inf, -math.inf
         for s in self._series.values():
             if s.values:
-                _, v = s.arrays()
+                _, v = s.arrays(self.relative)
                 lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
         if not math.isfinite(lo):
             return None
@@ -167,10 +189,6 @@ class LossPlot(QWidget):
         self.paints += 1
         p = QPainter(self)
         p.fillRect(self.rect(), _BG)
-        font = QFont(self.font())
-        if font.pointSizeF() > 0:
-            font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        p.setFont(font)
         fm = p.fontMetrics()
         yr = self._y_range()
         if yr is None:
@@ -183,11 +201,12 @@ class LossPlot(QWidget):
             p.end()
             return
         lo, hi = yr
-        label_w = max(fm.horizontalAdvance(decade_label(e)) for e in (lo, hi)) + 8
+        label_w = max(fm.horizontalAdvance(self._y_label(e)) for e in (lo, hi)) + 8
+        title_w = fm.height() + 2  # the rotated y axis title
         top = fm.height() / 2 + 4  # room for the top decade's label
-        plot = QRectF(
-            label_w + 4, top, self.width() - label_w - 14, self.height() - fm.height() - 10 - top
-        )
+        left = title_w + label_w + 4
+        bottom = 2 * fm.height() + 12  # tick labels and the x axis title
+        plot = QRectF(left, top, self.width() - left - 12, self.height() - bottom - top)
         if plot.width() < 20 or plot.height() < 20:
             p.end()
             return
@@ -208,9 +227,9 @@ class LossPlot(QWidget):
         for s in self._series.values():
             if not s.steps:
                 continue
-            xs, ys = s.arrays()
+            xs, ys = s.arrays(self.relative)
             lines.append((np.asarray(to_x(xs), float), np.asarray(to_y(ys), float)))
-            poly = self._decimate(*lines[-1])
+            poly = decimate(*lines[-1])
             # Wide pens stroke a jagged decimated line ~40x slower than 1 px; use 1 px then.
             dense = len(poly) < len(xs)
             pen = QPen(s.color, 1.0 if dense else (2.0 if s.name == "total" else 1.5))
@@ -219,6 +238,7 @@ class LossPlot(QWidget):
             if len(poly) == 1:
                 p.setBrush(s.color)
                 p.drawEllipse(poly[0], 2.0, 2.0)
+                p.setBrush(Qt.BrushStyle.NoBrush)  # or the legend's frame is filled with it
             else:
                 p.drawPolyline(QPolygonF(poly))
         p.setClipping(False)
@@ -226,27 +246,8 @@ class LossPlot(QWidget):
         self._paint_legend(p, plot, fm, lines)
         p.end()
 
-    @staticmethod
-    def _decimate(px: np.ndarray, py: np.ndarray) -> list[QPointF]:
-        """At most 2 points per pixel column (its min and max, in drawing order).
-
-        Points fewer than ~1.5 per column are returned as they are.
-        """
-        span = float(px[-1] - px[0]) if len(px) else 0.0
-        if len(px) <= max(64, 1.5 * abs(span)):
-            return [QPointF(x, y) for x, y in zip(px.tolist(), py.tolist(), strict=True)]
-        cols = np.floor(px).astype(np.int64)
-        starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
-        ends = np.r_[starts[1:], len(cols)] - 1
-        mins = np.minimum.reduceat(py, starts)
-        maxs = np.maximum.reduceat(py, starts)
-        rising = py[ends] >= py[starts]  # draw min then max when the column goes up
-        first = np.where(rising, mins, maxs)
-        second = np.where(rising, maxs, mins)
-        xs = np.repeat(cols[starts].astype(float), 2)
-        ys = np.empty(2 * len(starts))
-        ys[0::2], ys[1::2] = first, second
-        return [QPointF(x, y) for x, y in zip(xs.tolist(), ys.tolist(), strict=True)]
+    def _y_label(self, exponent: int) -> str:
+        return percent_label(exponent) if self.relative else decade_label(exponent)
 
     def _paint_grid(self, p, plot, lo, hi, x_min, x_max, to_x, to_y) -> None:
         fm = p.fontMetrics()
@@ -266,24 +267,35 @@ class LossPlot(QWidget):
                 p.setPen(_AXIS)
                 r = QRectF(0, y - fm.height() / 2, plot.left() - 6, fm.height())
                 p.drawText(
-                    r, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, decade_label(e)
+                    r, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._y_label(e)
                 )
-        step = _nice_step(x_max - x_min, max(2, int(plot.width() // 70)))
+        self.x_ticks = iteration_ticks(x_min, x_max, max(2, int(plot.width() // 70)))
         p.setPen(_AXIS)
-        t = math.ceil(x_min / step) * step
-        while t <= x_max + 1e-9:
+        for t in self.x_ticks:
             x = to_x(t)
             p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 3))
-            text = f"{t:g}" if step < 1 else str(int(round(t)))
+            text = str(t)
             w = fm.horizontalAdvance(text)
             p.drawText(
                 QPointF(min(max(x - w / 2, 0), self.width() - w), plot.bottom() + 4 + fm.ascent()),
                 text,
             )
-            t += step
         p.setPen(QPen(_AXIS, 1))
         p.drawLine(plot.bottomLeft(), plot.bottomRight())
         p.drawLine(plot.bottomLeft(), plot.topLeft())
+        self._paint_titles(p, plot, fm)
+
+    def _paint_titles(self, p, plot, fm) -> None:
+        p.setPen(_AXIS)
+        below = QRectF(plot.left(), plot.bottom() + fm.height() + 6, plot.width(), fm.height())
+        p.drawText(below, Qt.AlignmentFlag.AlignCenter, "iteration")
+        title = "each loss, % of its first value" if self.relative else "loss"
+        p.save()
+        p.translate(2, plot.center().y())
+        p.rotate(-90)
+        w = min(plot.height() + 40, fm.horizontalAdvance(title) + 4)
+        p.drawText(QRectF(-w / 2, 0, w, fm.height()), Qt.AlignmentFlag.AlignCenter, title)
+        p.restore()
 
     def _paint_markers(self, p, plot, to_x, fm) -> None:
         for step, label in self._markers:
@@ -297,41 +309,22 @@ class LossPlot(QWidget):
                 p.setPen(QColor(90, 90, 90))
                 p.drawText(QPointF(x + 3, plot.top() + fm.ascent()), label)
 
-    @staticmethod
-    def _legend_box(plot: QRectF, w: float, h: float, lines) -> QRectF:
-        """The corner of the plot where the legend hides the fewest curve pixels (top right
-        first on a tie): after a start from the photo the curves crowd the top right."""
-        left, right = plot.left() + 4, plot.right() - w - 4
-        top, bottom = plot.top() + 4, plot.bottom() - h - 4
-        corners = [(right, top), (right, bottom), (left, top), (left, bottom)]
-
-        def hidden(x0: float, y0: float) -> int:
-            cols = np.arange(x0, x0 + w, 2.0)
-            count = 0
-            for xs, ys in lines:
-                inside = cols[(cols >= xs[0]) & (cols <= xs[-1])]
-                if len(xs) == 1:
-                    count += int(x0 <= xs[0] <= x0 + w and y0 <= ys[0] <= y0 + h)
-                elif len(inside):
-                    y = np.interp(inside, xs, ys)
-                    count += int(np.count_nonzero((y >= y0) & (y <= y0 + h)))
-            return count
-
-        x0, y0 = min(corners, key=lambda c: hidden(*c))  # min keeps the first of equals
-        return QRectF(x0, y0, w, h)
-
     def _paint_legend(self, p, plot, fm, lines) -> None:
         rows = [s for s in self._series.values() if s.values]
         if not rows:
             return
-        texts = [f"{s.name}  {10 ** s.values[-1]:.3g}" for s in rows]
+        if self.relative:
+            texts = [f"{s.name}  {100 * 10 ** s.last(True):.3g} %" for s in rows]
+        else:
+            texts = [f"{s.name}  {10 ** s.last(False):.3g}" for s in rows]
         w = max(fm.horizontalAdvance(t) for t in texts) + 30
         h = len(rows) * (fm.height() + 1) + 6
-        box = self._legend_box(plot, w, h, lines)
+        box = legend_box(plot, w, h, lines)
         self.legend_rect = box
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.fillRect(box, QColor(255, 255, 255, 215))
         p.setPen(QPen(QColor(210, 210, 210), 1))
+        p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(box)
         y = box.top() + 3
         for s, text in zip(rows, texts, strict=True):

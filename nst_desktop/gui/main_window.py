@@ -15,7 +15,6 @@ from typing import Any
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QFrame,
     QGroupBox,
@@ -33,8 +32,10 @@ from PySide6.QtWidgets import (
 from nst_desktop import __version__
 from nst_desktop.core.history import history_dir
 from nst_desktop.core.paths import resources_dir
-from nst_desktop.core.settings import MODES, Mode, RunSettings
-from nst_desktop.gui import data_folder, window_state
+from nst_desktop.core.settings import Mode, RunSettings
+from nst_desktop.gui import data_folder, first_run, window_state
+from nst_desktop.gui.attention import APP_TITLE, Attention
+from nst_desktop.gui.basic_panel import BasicPanel
 from nst_desktop.gui.closing import EndGuard, close_dialogs
 from nst_desktop.gui.compare_view import CompareView
 from nst_desktop.gui.engine import EngineLoader
@@ -45,6 +46,7 @@ from nst_desktop.gui.image_picker import ContentPicker, RecentFiles, StylePicker
 from nst_desktop.gui.jobs import cancel_and_join_all
 from nst_desktop.gui.layers_panel import LayersPanel
 from nst_desktop.gui.message_bar import MessageBar
+from nst_desktop.gui.mode_selector import ModeSelector
 from nst_desktop.gui.model import Clear, RunState, WindowModel
 from nst_desktop.gui.picture_area import PictureArea
 from nst_desktop.gui.presets_panel import PresetPanel
@@ -54,6 +56,9 @@ from nst_desktop.gui.run_bar import RunBar
 from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.settings_panel import SettingsPanel
 from nst_desktop.gui.spinboxes import guard_wheel
+from nst_desktop.gui.undo import SettingsUndo
+from nst_desktop.gui.view_actions import ViewActions
+from nst_desktop.gui.weights_check import WeightsChecker
 from nst_desktop.logs import log_dir, log_file
 
 log = logging.getLogger(__name__)
@@ -70,7 +75,8 @@ class MainWindow(QMainWindow):
     def __init__(self, qsettings: QSettings | None = None, *, load_engine: bool = True) -> None:
         super().__init__()
         self.qs = qsettings if qsettings is not None else QSettings()
-        self.setWindowTitle("NST Desktop")
+        self._first_launch = first_run.is_first_launch(self.qs)
+        self.setWindowTitle(APP_TITLE)
         icon = resources_dir() / "icons" / "nst-desktop.png"
         if icon.is_file():
             self.setWindowIcon(QIcon(str(icon)))
@@ -84,7 +90,11 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_menus()
         self._bind()
+        self.attention = Attention(self, self.model)
+        self.weights_check = WeightsChecker(self.model, self)
         window_state.restore(self, self.model, self.qs, self.splitter)
+        self.undo = SettingsUndo(self.model, self)  # after the restore: that is no step
+        self.undo.add_menu(self.menuBar(), before=self.menuBar().actions()[1])
         self.state_saver = window_state.StateSaver(self, self.model, self.qs, self.splitter)
         data_folder.warn_if_history_is_off(self.model, history_dir())
         QTimer.singleShot(0, self.model.history.load)  # once shown, off the GUI thread
@@ -100,15 +110,8 @@ class MainWindow(QMainWindow):
         recent = RecentFiles(self.qs, "recent/images")
         self.content_picker = ContentPicker(recent, self.qs)
         self.style_picker = StylePicker(recent, self.qs)
-        self.mode_combo = QComboBox()
-        self.mode_combo.setObjectName("modeCombo")
-        for mode in MODES:
-            self.mode_combo.addItem(mode.label, mode)
-        self.mode_combo.setToolTip(
-            "Style transfer paints the photo in the style of the artworks. The two "
-            "representations show what a VGG19 layer keeps of an image, by rebuilding it from "
-            "noise; the layer sweep does that for every block."
-        )
+        self.mode_combo = ModeSelector()  # radio buttons that answer as a combo box does
+        self.basic_panel = BasicPanel()
         self.settings_panel = SettingsPanel()
         self.layers_panel = LayersPanel()
         self.preset_panel = PresetPanel(lambda: self.model.settings, self.model.normalized)
@@ -125,14 +128,19 @@ class MainWindow(QMainWindow):
         row.addLayout(content_box, 2)
         row.addLayout(style_box, 3)
         self.tabs = QTabWidget()
-        self.wheel_guards = [guard_wheel(p) for p in (self.settings_panel, self.layers_panel)]
+        self.tabs.addTab(_scrolled(self.basic_panel), "Basic")
+        self.wheel_guards = [
+            guard_wheel(p) for p in (self.basic_panel, self.settings_panel, self.layers_panel)
+        ]
         self.tabs.addTab(_scrolled(self.settings_panel), "Settings")
         self.tabs.addTab(_scrolled(self.layers_panel), "Layers")
         self.tabs.addTab(self.preset_panel, "Presets")
         self.region_panel = RegionPanel(self.model.regions)
         self.tabs.addTab(_scrolled(self.region_panel), "Regions")
         mode_row = QHBoxLayout()
-        mode_row.addWidget(QLabel("<b>Make</b>"))
+        make = QLabel("<b>Make</b>")
+        make.setAlignment(Qt.AlignmentFlag.AlignTop)
+        mode_row.addWidget(make)
         mode_row.addWidget(self.mode_combo, 1)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -218,6 +226,13 @@ class MainWindow(QMainWindow):
         action(view_menu, "Zoom in", lambda: preview.zoom_by(1.25), keys.ZoomIn)
         action(view_menu, "Zoom out", lambda: preview.zoom_by(0.8), keys.ZoomOut)
         action(view_menu, "Before / after", self._toggle_compare, "Ctrl+B")
+        self.view_actions = ViewActions(
+            self,
+            view_menu,
+            self.picture_area,
+            [self.splitter.widget(0), self.run_bar],
+            self.model.set_status,
+        )
 
         help_menu = bar.addMenu("&Help")
         action(help_menu, "Open log folder", self._open_log_folder)
@@ -234,6 +249,7 @@ class MainWindow(QMainWindow):
         m.statusChanged.connect(self._show_status)
         m.exportableChanged.connect(self.export_action.setEnabled)
         self.settings_panel.edited.connect(lambda name, value: m.update_settings(**{name: value}))
+        self.basic_panel.edited.connect(lambda values: m.update_settings(**values))
         self.layers_panel.edited.connect(
             lambda content, style: m.update_settings(content_layers=content, style_layers=style)
         )
@@ -251,6 +267,7 @@ class MainWindow(QMainWindow):
             )
             picker.settingsDropped.connect(self._offer_settings_from)
         self.preset_panel.presetApplied.connect(self._preset_applied)
+        m.settingsChanged.connect(self.preset_panel.show_settings)
         self.preset_panel.status.connect(m.set_status)
         bar = self.run_bar
         bar.run_button.clicked.connect(self.start_run)
@@ -267,6 +284,7 @@ class MainWindow(QMainWindow):
         self.mode_combo.setCurrentIndex(self.mode_combo.findData(mode))
         self.mode_combo.blockSignals(blocked)
         self.settings_panel.show_settings(settings)
+        self.basic_panel.show_settings(settings)
         self.layers_panel.set_mode(mode)
         self.layers_panel.show_layers(settings.content_layers, settings.style_layers)
         self._show_run_state(self.model.run_state)
@@ -281,7 +299,8 @@ class MainWindow(QMainWindow):
         self.run_action.setEnabled(not busy)
         self.pause_action.setEnabled(controllable)
         self.stop_action.setEnabled(controllable)
-        for w in (self.mode_combo, self.settings_panel, self.layers_panel, self.preset_panel):
+        panels = (self.basic_panel, self.settings_panel, self.layers_panel, self.preset_panel)
+        for w in (self.mode_combo, *panels):
             w.setEnabled(not busy)
         mode = Mode(self.model.settings.mode)
         self.content_picker.setEnabled(not busy and mode.uses_content)
@@ -335,6 +354,7 @@ class MainWindow(QMainWindow):
     def _engine_ready(self, devices: list[tuple[str, str]]) -> None:
         self.settings_panel.set_devices(devices)
         self.device_label.setText(" · ".join(label for _, label in devices[:1]))
+        first_run.start_at_preview(self.model, self.qs, devices, self._first_launch)
         self.model.set_status("Ready.")
         self.estimator.start()
         self.runs.on_engine_ready()

@@ -125,10 +125,11 @@ class WindowModel(QObject):
         self.settingsChanged.emit(new)
         if old.mode != new.mode:
             self._refresh_picture()
-        self._clear_if(Clear.SETTINGS_CHANGED)
-        message = self._message  # None once cleared just above
-        if message is not None and Clear.SETTINGS_VALID in message.clears:
-            if self.settings_problem() is None:
+        if self._message is not None:
+            self._clear_if(Clear.SETTINGS_CHANGED)
+            message = self._message  # None when the change itself cleared it
+            valid = message is not None and Clear.SETTINGS_VALID in message.clears
+            if valid and self.settings_problem() is None:
                 self.clear_message()
         return settings_changes(old, new)
 

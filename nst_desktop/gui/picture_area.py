@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QSplitter,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -61,13 +62,19 @@ class PictureArea(QWidget):
         view_row.addWidget(self.zoom_label)
 
         self.loss_plot = LossPlot()
-        self.loss_plot.setMinimumHeight(130)
-        self.loss_plot.setMaximumHeight(190)
+        self.loss_plot.setMinimumHeight(110)
+        # the picture and the plot share the height; drag the handle, or hide the plot (View)
+        self.plot_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.plot_splitter.setObjectName("plotSplitter")
+        self.plot_splitter.addWidget(self.stack)
+        self.plot_splitter.addWidget(self.loss_plot)
+        self.plot_splitter.setStretchFactor(0, 1)
+        self.plot_splitter.setCollapsible(0, False)
+        self.plot_splitter.setSizes([600, 150])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(view_row)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.loss_plot)
+        layout.addWidget(self.plot_splitter, 1)
 
         model.pictureChanged.connect(self.show_picture)
         model.pictureRelabelled.connect(lambda _p: self._update_caption())
@@ -80,6 +87,17 @@ class PictureArea(QWidget):
         model.contentChanged.connect(lambda _c: self._update_compare())
         model.runStateChanged.connect(lambda _s: self._update_caption())
         self.show_picture(model.picture)
+
+    def plot_shown(self) -> bool:
+        """Whether the plot is meant to be shown (also while the window itself is hidden)."""
+        return not self.loss_plot.isHidden() and self.plot_splitter.sizes()[1] > 0
+
+    def show_plot(self, shown: bool) -> None:
+        """Show or hide the loss plot; the picture takes the room it leaves."""
+        self.loss_plot.setVisible(shown)
+        if shown and self.plot_splitter.sizes()[1] == 0:
+            total = max(sum(self.plot_splitter.sizes()), 300)
+            self.plot_splitter.setSizes([total - 150, 150])
 
     def _as_grid(self, picture: Picture) -> bool:
         """A sweep's picture is its grid; before any run, sweep mode shows the empty grid."""

@@ -1,11 +1,13 @@
-"""The preset picker: one click applies a preset and says what it changed; user presets are
-saved, renamed, deleted, imported and exported here.
+"""The preset picker: one click applies a preset and says what it changed; the list marks the
+preset the current settings match (none when none does); user presets are saved, renamed,
+deleted, imported and exported here.
 
 Usage::
 
     panel = PresetPanel(current=lambda: model.settings, normalize=model.normalized)
     panel.presetApplied.connect(model.set_settings)    # (RunSettings, [changed field names])
     panel.status.connect(statusbar.showMessage)        # one line after each action
+    model.settingsChanged.connect(panel.show_settings)  # marks the matching preset
 
 Dialogs are the static QInputDialog / QFileDialog / QMessageBox functions, so tests can
 monkeypatch them. No torch here: the panel is built before torch is imported.
@@ -38,6 +40,7 @@ from nst_desktop.core.changes import describe_changes, settings_changes
 from nst_desktop.core.settings import RunSettings
 
 _PRESET_ROLE = Qt.ItemDataRole.UserRole + 1
+MATCH_MARK = "✓ "
 _FILTER = "Presets (*.json);;All files (*)"
 
 
@@ -66,7 +69,13 @@ class PresetPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("presetList")
         self.list.setAlternatingRowColors(True)
-        self.list.itemDoubleClicked.connect(lambda _item: self.apply_selected())
+        self.list.setToolTip(
+            "A click applies a preset. Presets set the look and keep your size and "
+            "iterations, except the ones about quality. ✓ marks the preset your settings match."
+        )
+        self.list.itemClicked.connect(lambda _item: self.apply_selected())  # one click
+        self.list.itemActivated.connect(lambda _item: self.apply_selected())  # Enter
+        self.matching: str | None = None  # the name of the preset the settings match
         self.list.currentItemChanged.connect(lambda *_: self._selection_changed())
 
         self.description = QLabel()
@@ -80,10 +89,6 @@ class PresetPanel(QWidget):
         self.warnings.setObjectName("presetWarnings")
         self.warnings.setStyleSheet("color: #a05a00; font-size: small;")
         self.warnings.hide()
-
-        self.apply_button = QPushButton("Apply")
-        self.apply_button.setToolTip("Apply the selected preset (or double-click it).")
-        self.apply_button.clicked.connect(self.apply_selected)
 
         self.save_action = QAction("Save current settings as…", self)
         self.rename_action = QAction("Rename…", self)
@@ -111,7 +116,6 @@ class PresetPanel(QWidget):
         self.save_button.clicked.connect(self.save_current)
 
         buttons = QHBoxLayout()
-        buttons.addWidget(self.apply_button)
         buttons.addWidget(self.save_button)
         buttons.addStretch(1)
         buttons.addWidget(self.manage_button)
@@ -159,8 +163,7 @@ class PresetPanel(QWidget):
             self.list.addItem(header)
             for preset in user:
                 self._add_item(preset)
-        if not (keep and self.select(keep)) and self._presets:
-            self.list.setCurrentRow(0)
+        self._mark_matching(select=not (keep and self.select(keep)))
         fresh = [w for w in warnings if w not in self._shown_warnings]
         self._shown_warnings.update(fresh)
         self._show_warnings(fresh)
@@ -171,6 +174,33 @@ class PresetPanel(QWidget):
         item.setData(_PRESET_ROLE, preset)
         item.setToolTip(preset.description or preset.name)
         self.list.addItem(item)
+
+    def show_settings(self, _settings: RunSettings | None = None) -> None:
+        """Mark (and select) the preset the current settings match; none when none does."""
+        self._mark_matching()
+
+    def _matches(self, preset: P.Preset, current: RunSettings) -> bool:
+        try:
+            new, _, _ = P.apply_preset(preset, current)
+        except P.PresetError:
+            return False
+        return not settings_changes(current, self._normalize(new))
+
+    def _mark_matching(self, select: bool = True) -> None:
+        current = self._current()
+        self.matching = None
+        match_row = -1
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            preset = item.data(_PRESET_ROLE)
+            if preset is None:
+                continue
+            hit = self.matching is None and self._matches(preset, current)
+            item.setText((MATCH_MARK if hit else "") + preset.name)
+            if hit:
+                self.matching, match_row = preset.name, row
+        if select:
+            self.list.setCurrentRow(match_row)  # -1: nothing is highlighted
 
     def _show_warnings(self, warnings: list[str]) -> None:
         if warnings:
@@ -184,7 +214,6 @@ class PresetPanel(QWidget):
         preset = self.selected()
         self.description.setText(preset.description if preset else "")
         is_user = preset is not None and not preset.bundled
-        self.apply_button.setEnabled(preset is not None)
         self.export_action.setEnabled(preset is not None)
         self.rename_action.setEnabled(is_user)
         self.delete_action.setEnabled(is_user)

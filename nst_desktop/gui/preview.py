@@ -41,7 +41,7 @@ from nst_desktop.gui.qimage import to_qimage
 
 PLACEHOLDER = "Pick a content and a style image, then press Run"
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
-NEAREST_ABOVE = 2.0  # zoom above which pixels are shown as crisp squares
+NEAREST_FROM = 1.0  # zoomed in by the user from 100 %: pixels are shown as crisp squares
 _BG = QColor(38, 38, 40)
 _SPLIT_GRAB_PX = 8
 
@@ -266,7 +266,10 @@ class PreviewView(QWidget):
         dpr = self._dpr()
         # device px per pixel of *this* image (the before image may have another resolution)
         ratio = target.width() * dpr / max(1, image.width())
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, ratio <= NEAREST_ABOVE)
+        # A small result fitted to the window is enlarged smoothly; crisp pixel squares only
+        # when the user zoomed in to 100 % or more to look at pixels.
+        pixels = not self._fit and ratio >= NEAREST_FROM
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not pixels)
         if ratio < 0.75:
             # Shrinking: QPainter's bilinear filter aliases; an area-averaged copy does not.
             w = max(1, round(target.width() * dpr))

@@ -7,12 +7,12 @@ shown only while the run is running: paused or stopping, there is no time left t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nst_desktop.core.failures import RunStatus
 from nst_desktop.core.stages import Stage, remaining_seconds
+from nst_desktop.core.text import duration
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,8 @@ STARTING = ProgressLine("starting…", 0, 0)
 
 
 def clock(seconds: float) -> str:
-    if not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    """A time in words ("3 min 20 s"): core.text.duration, the one way times are written."""
+    return duration(seconds)
 
 
 def size_text(n: int) -> str:

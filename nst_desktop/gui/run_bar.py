@@ -40,6 +40,7 @@ class RunBar(QWidget):
         self.progress_label.setMinimumWidth(260)
         self.estimate_label = QLabel("")
         self.estimate_label.setObjectName("estimateLabel")
+        self.estimate_label.setWordWrap(True)  # the remedy at its end stays in view
         self.estimate_label.setToolTip(
             "Estimated before the run from the size, the layers and a short speed test of this "
             "device; during a run the progress line shows the real rate and time left."

@@ -97,19 +97,36 @@ class _StyleRow(QFrame):
         self.remove.setText("✕")
         self.remove.setAutoRaise(True)
         self.remove.setToolTip("Take this artwork out of the mix.")
+        self.file_name = shown.name
         self._full_name = shown.name
+        # the name has a line of its own, so a narrow panel still shows it
+        weight_row = QHBoxLayout()
+        weight_row.addWidget(QLabel("weight", self))
+        weight_row.addWidget(self.weight)
+        weight_row.addStretch(1)
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(self.name)
+        text.addLayout(weight_row)
         row.addWidget(thumb)
-        row.addWidget(self.name, 1)
-        row.addWidget(self.weight)
-        row.addWidget(self.remove)
+        row.addLayout(text, 1)
+        row.addWidget(self.remove, 0, Qt.AlignmentFlag.AlignTop)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
-        super().resizeEvent(event)
+    def set_number(self, number: int) -> None:
+        """Show the name as "1 · swirls.png": the number says which style is which."""
+        self._full_name = f"{number} · {self.file_name}"
+        self._elide()
+
+    def _elide(self) -> None:
         self.name.setText(
             self.name.fontMetrics().elidedText(
                 self._full_name, Qt.TextElideMode.ElideMiddle, max(20, self.name.width())
             )
         )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._elide()
 
 
 class StylePicker(QWidget):
@@ -251,6 +268,7 @@ class StylePicker(QWidget):
         self._rows.append(row)
         self._list_layout.insertWidget(len(self._rows) - 1, row)
         self._recolor()
+        row.set_number(len(self._rows))
         self._empty.setVisible(False)
         self._recent.add(p)
         remember_folder(self._qs, p)
@@ -267,6 +285,8 @@ class StylePicker(QWidget):
             return
         self._rows.remove(row)
         self._list_layout.removeWidget(row)
+        for number, other in enumerate(self._rows, 1):
+            other.set_number(number)
         row.hide()
         row.deleteLater()
         self._recolor()

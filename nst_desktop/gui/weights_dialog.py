@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -101,6 +103,12 @@ class WeightsDialog(QDialog):
         self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # the address and the folder, copyable: to fetch the file with a browser elsewhere
+        self.url_field = _copyable("weightsUrl")
+        self.folder_field = _copyable("weightsFolder")
+        fields = QFormLayout()
+        fields.addRow("Address", self.url_field)
+        fields.addRow("Folder", self.folder_field)
         self.network.currentIndexChanged.connect(lambda _i: self._show_network())
         self.network.setCurrentIndex(max(0, self.network.findData(source)))
         self._show_network()
@@ -134,6 +142,7 @@ class WeightsDialog(QDialog):
         layout.addWidget(self.network)
         layout.addWidget(self.about)
         layout.addWidget(self.where)
+        layout.addLayout(fields)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
@@ -152,9 +161,11 @@ class WeightsDialog(QDialog):
         self.dest = W.hub_checkpoint_path(self.source)
         self.about.setText(next(about for key, _l, about in NETWORKS if key == self.source))
         self.where.setText(
-            f"It is kept at:<br><code>{self.dest}</code><br>You can also put "
-            f"<code>{spec.filename}</code> there yourself."
+            f"It is kept at:<br><code>{self.dest}</code><br>You can also download it with a "
+            f"browser from the address below and put <code>{spec.filename}</code> in that folder."
         )
+        self.url_field.setText(spec.url)
+        self.folder_field.setText(str(self.dest.parent))
 
     @property
     def downloading(self) -> bool:
@@ -224,3 +235,12 @@ class WeightsDialog(QDialog):
     def _finish(self, choice: str) -> None:
         self.choice = choice
         self.accept()
+
+
+def _copyable(name: str) -> QLineEdit:
+    """A read-only line whose text can be selected and copied (Ctrl+A, Ctrl+C)."""
+    field = QLineEdit()
+    field.setObjectName(name)
+    field.setReadOnly(True)
+    field.setToolTip("Select and copy (Ctrl+A, Ctrl+C).")
+    return field

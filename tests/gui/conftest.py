@@ -46,7 +46,8 @@ def _no_thread_left_running():
         helpers = [
             t
             for t in threading.enumerate()
-            if t.name in ("weights-download", "engine-loader", "planner-probe") and t.is_alive()
+            if t.name in ("weights-download", "weights-check", "engine-loader", "planner-probe")
+            and t.is_alive()
         ]
         if not qthreads and not helpers:
             return

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from nst_desktop.core import presets as P
@@ -58,19 +60,47 @@ def test_lists_bundled_presets_with_descriptions(panel):
     assert not panel.warnings.isVisible()
 
 
+def _click(qtbot, panel, name: str) -> None:
+    """One real mouse click on the preset called ``name``."""
+    panel.show()
+    qtbot.waitExposed(panel)
+    item = next(
+        panel.list.item(r)
+        for r in range(panel.list.count())
+        if panel.list.item(r).text().removeprefix("✓ ") == name
+    )
+    panel.list.scrollToItem(item)
+    rect = panel.list.visualItemRect(item)
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
 def test_apply_emits_settings_and_changes(panel, qtbot, current):
-    panel.select("Fast preview")
     with qtbot.waitSignal(panel.presetApplied) as blocker:
-        panel.apply_button.click()
+        _click(qtbot, panel, "Fast preview")  # one click applies
     new, changed = blocker.args
     assert isinstance(new, RunSettings) and new.size == 256 and new.steps == 100
     assert (new.device, new.threads, new.weights) == ("cpu", 2, "random")
     assert "size" in changed and "device" not in changed
     assert "Size (px)" in panel.changes.text()
     current.settings = new
-    with qtbot.waitSignal(panel.presetApplied) as blocker:  # double-click applies too
-        panel.list.itemDoubleClicked.emit(panel.list.currentItem())
+    panel.show_settings(new)
+    assert panel.matching == "Fast preview"
+    assert panel.list.currentItem().text() == "✓ Fast preview"
+    with qtbot.waitSignal(panel.presetApplied) as blocker:  # a second click changes nothing
+        _click(qtbot, panel, "Fast preview")
     assert blocker.args[1] == [] and "already match" in panel.changes.text()
+
+
+def test_the_list_marks_the_matching_preset_and_none_when_none_does(panel, current):
+    paper = P.find_preset("Paper (Gatys et al.)")
+    current.settings = P.apply_preset(paper, RunSettings(size=640, steps=50))[0]
+    assert (current.settings.size, current.settings.steps) == (640, 50)  # a look keeps quality
+    panel.show_settings(current.settings)
+    assert panel.matching == paper.name
+    current.settings = dataclasses.replace(current.settings, tv_weight=7.5)  # one's own look
+    panel.show_settings(current.settings)
+    assert panel.matching is None and panel.list.currentItem() is None
+    assert not any(panel.list.item(r).text().startswith("✓") for r in range(panel.list.count()))
 
 
 def test_save_rename_delete_with_dialogs(panel, qtbot, current, answers):

@@ -144,3 +144,18 @@ def test_a_run_with_the_caffe_vgg19_missing_asks_for_it(qtbot, tmp_path, monkeyp
     monkeypatch.setattr(WeightsDialog, "exec", closed)
     assert w.start_run() is False and w.runs.thread is None
     assert offered == ["caffe"]
+
+
+def test_the_dialog_shows_the_address_and_the_folder_copyably(qtbot):
+    from nst_desktop.core.weights import PUBLISHED, hub_checkpoint_path
+    from nst_desktop.gui.weights_dialog import WeightsDialog
+
+    dialog = WeightsDialog(None, "torchvision")
+    qtbot.addWidget(dialog)
+    assert dialog.url_field.text() == PUBLISHED["torchvision"].url
+    assert dialog.folder_field.text() == str(hub_checkpoint_path().parent)
+    assert dialog.url_field.isReadOnly() and dialog.folder_field.isReadOnly()
+    dialog.url_field.selectAll()
+    assert dialog.url_field.selectedText() == PUBLISHED["torchvision"].url  # copyable
+    dialog.network.setCurrentIndex(dialog.network.findData("caffe"))
+    assert dialog.url_field.text() == PUBLISHED["caffe"].url

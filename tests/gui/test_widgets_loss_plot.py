@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from nst_desktop.gui.loss_plot import LossPlot, decade_label
+from nst_desktop.gui.plot_geometry import iteration_ticks, percent_label
 from nst_desktop.gui.qimage import from_qimage
 
 STYLE_RED = (214, 39, 40)
@@ -103,7 +104,9 @@ def _corner(plot_widget) -> str:
 
 def test_legend_sits_where_it_hides_no_curve(plot):
     """Falling curves leave the top right free; after a start from the photo (content loss
-    rising from ~0 to the level of the style loss) the top right is where the curves end."""
+    rising from ~0 to the level of the style loss) the top right is where the curves end.
+    Raw losses: relative to the start, the content curve here runs along the top edge."""
+    plot.set_relative(False)
     for i in range(1, 60):
         plot.add(i, 10.0 / i, {"content": 5.0 / i, "style": 5.0 / i})
     plot.grab()
@@ -117,3 +120,45 @@ def test_legend_sits_where_it_hides_no_curve(plot):
     box = plot.legend_rect
     assert _corner(plot) != "top-right"
     assert box.width() > 0 and box.height() > 0
+
+
+def _bright(px: np.ndarray, x: float, y: float) -> bool:
+    return bool(np.all(px[int(y), int(x)].astype(int) >= 200))
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_legend_is_not_filled_on_the_first_frame(plot, relative):
+    """A single point per series is drawn as a filled dot; its brush must not fill the legend."""
+    plot.set_relative(relative)
+    plot.add(0, 500.0, {"content": 20.0, "style": 480.0})
+    px = from_qimage(plot.grab().toImage())
+    box = plot.legend_rect
+    assert box is not None
+    # the legend's right margin and bottom padding hold neither text nor swatches
+    assert _bright(px, box.right() - 3, box.center().y())
+    assert _bright(px, box.center().x(), box.bottom() - 2)
+
+
+def test_iteration_ticks_are_whole_numbers(plot):
+    for i in range(0, 3):
+        plot.add(i, 10.0 / (i + 1), {"style": 5.0 / (i + 1)})
+    plot.grab()
+    assert plot.x_ticks and all(isinstance(t, int) for t in plot.x_ticks)
+    assert plot.x_ticks == sorted(set(plot.x_ticks))  # no two labels for the same iteration
+    for n in (1, 7, 1000, 123_456):
+        assert iteration_ticks(0, n, 5) == [int(t) for t in iteration_ticks(0, n, 5)]
+        assert len(iteration_ticks(0, n, 5)) >= 2
+
+
+def test_relative_view_starts_every_term_at_100_percent(plot):
+    """Terms a million apart share one scale: each starts at 100 % of itself."""
+    for i in range(1, 30):
+        plot.add(i, 1e6 / i, {"content": 1e-2 * i, "style": 1e6 / i})
+    plot.grab()
+    assert plot.relative
+    assert percent_label(0) == "100 %" and percent_label(-1) == "10 %"
+    assert percent_label(-3) == "0.1 %"
+    s = plot._series["style"]
+    xs, ys = s.arrays(True)
+    assert ys[0] == 0.0 and ys[-1] == pytest.approx(-math.log10(29))
+    assert s.arrays(False)[1][0] == pytest.approx(6.0)

@@ -190,3 +190,18 @@ def test_downscaled_and_mixed_resolution_compare(view):
     y = int(r.top() + r.height() * 0.8)
     assert tuple(px[y, int(r.left() + r.width() * 0.4)]) == (0, 200, 0)
     assert tuple(px[y, int(r.left() + r.width() * 0.8)]) == BLUE
+
+
+def test_a_small_picture_fitted_to_the_window_is_enlarged_smoothly(view):
+    """Fitted, a 4 px checkerboard at ~3500 % shows blends between its squares, not blocks."""
+    checker = np.zeros((4, 4, 3), np.uint8)
+    checker[::2, ::2] = 255
+    checker[1::2, 1::2] = 255
+    view.set_image(checker)
+    view.fit()
+    assert view.zoom() > 1.0
+    px = shot(view)
+    r = view.image_rect()
+    row = px[int(r.center().y()), int(r.left()) + 2 : int(r.right()) - 2, 0]
+    greys = np.count_nonzero((row > 30) & (row < 225))
+    assert greys > len(row) // 4  # smooth ramps between black and white

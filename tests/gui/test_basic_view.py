@@ -1,0 +1,85 @@
+"""Basic and Expert views edit the same settings through the model; the first launch on a
+processor starts at Preview quality and says once how to get a full-size picture."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from nst_desktop.core import artist as A
+from nst_desktop.gui import first_run
+from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.model import WindowModel
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    qs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(qs, load_engine=False)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+def _knob(window, name):
+    return window.settings_panel.knobs[name].widget
+
+
+def test_basic_and_expert_edit_the_same_settings(window):
+    basic, m = window.basic_panel, window.model
+    assert window.tabs.tabText(0) == "Basic"
+    # Basic -> model -> Expert
+    basic.strength.setValue(basic.strength.value() + 20)  # one decade bolder
+    assert A.style_strength(m.settings) == pytest.approx(10.0, rel=0.01)
+    assert _knob(window, "style_weight").value() == pytest.approx(m.settings.style_weight)
+    basic.brush.setValue(4)  # two times the style image's scale
+    assert m.settings.style_scale == 2.0 and _knob(window, "style_scale").value() == 2.0
+    basic.colours.setChecked(True)
+    assert m.settings.color == "luminance"
+    assert _knob(window, "color").currentData() == "luminance"
+    basic.detail.setValue(0)  # all detail
+    assert window.layers_panel.style_layers() == A.tilt_weights(A.TILTS[0])
+    window.findChild(type(basic.quality_group.button(0)), "quality_print").click()
+    assert (m.settings.size, m.settings.steps, m.settings.scales) == (1024, 300, 3)
+    assert _knob(window, "size").value() == 1024
+    basic.seed.setValue(1234)
+    assert m.settings.seed == 1234
+    assert window.settings_panel.knobs["seed"].get() == 1234
+    # Expert -> model -> Basic
+    _knob(window, "size").setValue(300)
+    assert basic.quality_group.checkedButton() is None
+    assert "Custom: 300 px" in basic.quality_note.text()
+    _knob(window, "style_weight").setValue(m.settings.content_weight * 3.6 / 10)
+    assert basic.strength_value.text() == "×0.1"
+    window.layers_panel.rows["relu2_2"].style.setChecked(True)
+    assert not basic.detail_note.isHidden()  # a choice of layers of one's own
+    assert window.undo.stack.count() >= 9  # every edit, from either view, is one undo step
+
+
+def test_first_launch_on_a_processor_starts_at_preview_and_says_so_once(tmp_path):
+    qs = QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)
+    m = WindowModel()
+    assert first_run.is_first_launch(qs)
+    assert not first_run.start_at_preview(m, qs, [("cuda:0", "GPU"), ("cpu", "CPU")], True)
+    assert not first_run.start_at_preview(m, qs, [("cpu", "CPU")], False)
+    assert m.settings.size == 512
+    assert first_run.start_at_preview(m, qs, [("cpu", "CPU")], True)
+    assert (m.settings.size, m.settings.steps) == (256, 100)
+    text = m.message.text
+    assert "Standard" in text and "full-size" in text and "minute" in text
+    m2 = WindowModel()
+    first_run.start_at_preview(m2, qs, [("cpu", "CPU")], True)
+    assert m2.settings.size == 256 and m2.message is None  # said once
+    m3 = WindowModel()
+    m3.update_settings(size=700)  # chosen by hand before the engine was ready: kept
+    assert not first_run.start_at_preview(m3, qs, [("cpu", "CPU")], True)
+
+
+def test_the_preview_sentence_goes_when_the_settings_change(tmp_path):
+    qs = QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)
+    m = WindowModel()
+    assert first_run.start_at_preview(m, qs, [("cpu", "CPU")], True)
+    assert m.message is not None
+    m.update_settings(size=512)  # the change clears the message it made untrue
+    assert m.message is None

@@ -1,0 +1,66 @@
+"""Words and layout in the window: style rows say "1 · name", the mode selector's choices stay
+put, times read as "3 min 20 s", the estimate line wraps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QComboBox, QRadioButton
+
+from nst_desktop.core.failures import RunStatus
+from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.progress import ended_line
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    qs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(qs, load_engine=False)
+    qtbot.addWidget(w)
+    w.resize(1000, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def test_style_rows_are_numbered_and_readable(window, tmp_path, qtbot):
+    paths = []
+    for name in ("swirls.png", "a_rather_long_name_of_a_painting_by_someone.png"):
+        p = tmp_path / name
+        Image.fromarray(np.full((20, 20, 3), 90, np.uint8)).save(p)
+        paths.append(str(p))
+    window.style_picker.set_entries([(p, 1.0) for p in paths])
+    rows = window.style_picker._rows
+    qtbot.waitUntil(lambda: rows[0].name.text() == "1 · swirls.png")
+    long_text = rows[1].name.text()
+    assert long_text.startswith("2 · a_") and long_text.endswith(".png")  # elided in the middle
+    assert rows[1].name.width() >= 90  # a line of its own, not squeezed by the weight box
+    window.style_picker._remove(rows[0])
+    qtbot.waitUntil(lambda: window.style_picker._rows[0].name.text().startswith("1 · a_"))
+
+
+def test_the_mode_selector_is_radio_buttons_that_stay_put(window):
+    assert window.findChildren(QComboBox, "modeCombo") == []
+    buttons = window.mode_combo.findChildren(QRadioButton)
+    assert [b.text() for b in buttons] == [
+        "Style transfer",
+        "Content representation",
+        "Style representation",
+        "Layer sweep",
+    ]
+    where = [b.geometry() for b in buttons]
+    buttons[3].click()
+    assert window.model.settings.mode == "sweep"
+    assert [b.geometry() for b in buttons] == where  # choosing moves nothing
+    buttons[0].click()
+    assert window.model.settings.mode == "transfer"
+    window.model.set_mode("style-rep")  # the view follows the model
+    assert buttons[2].isChecked()
+
+
+def test_times_read_as_words_and_the_estimate_wraps(window):
+    assert ended_line(RunStatus.DONE, 500, 200).text == "500 iterations in 3 min 20 s"
+    assert window.estimate_label.wordWrap()
