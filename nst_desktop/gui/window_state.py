@@ -41,7 +41,13 @@ class StateSaver(QObject):
         self.timer.setSingleShot(True)
         self.timer.setInterval(SAVE_DELAY_MS)
         self.timer.timeout.connect(self.save_now)
-        for changed in (model.settingsChanged, model.contentChanged, model.stylesChanged):
+        for changed in (
+            model.settingsChanged,
+            model.contentChanged,
+            model.stylesChanged,
+            model.regions.changed,  # painted regions survive a kill too
+            model.regions.toolChanged,
+        ):
             changed.connect(self.schedule)
         splitter.splitterMoved.connect(self.schedule)
         window.installEventFilter(self)
