@@ -9,6 +9,7 @@ from PIL import Image
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
+from nst_desktop.core.history import History
 from nst_desktop.gui import closing
 from nst_desktop.gui.main_window import MainWindow
 
@@ -116,7 +117,8 @@ def test_closing_during_a_long_run_asks(qtbot, window, clock, asked):
     assert window.isVisible() and window.model.run_state == "running"
     assert window.close() is True
     assert len(asked) == 2 and window.model.runs.last_result.status == "stopped"
-    assert window.runs.autosaved is not None and window.runs.autosaved.is_file()
+    kept = window.model.runs.last_result.history_id  # the stopped picture is kept
+    assert kept and History().get(kept).result.is_file()
 
 
 def test_the_question_stops_by_default(qtbot, monkeypatch):

@@ -50,7 +50,7 @@ def test_sigterm_mid_run_stops_saves_the_picture_and_exits_0(tmp_path):
     code, _out, err = run.finish(timeout=120)
     assert code == 0 and unexpected_stderr(err) == []
     assert not run.fault_log.exists() or run.fault_log.read_text() == ""
-    saved = list((tmp_path / "data" / "autosave").glob("*-stopped.png"))
+    saved = list((tmp_path / "data" / "history").glob("*/result.png"))
     assert len(saved) == 1
     from nst_desktop.core.images import read_metadata
 
