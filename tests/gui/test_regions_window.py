@@ -156,7 +156,7 @@ def test_loading_a_bad_mask_file_says_so_and_keeps_the_region(qtbot, tmp_path):
     bad = tmp_path / "mask.png"
     bad.write_text("not an image")
     assert not regions.load(str(bad))
-    assert told and "not loaded" in told[0] and "not an image" in told[0]
+    assert told and "not loaded" in told[0] and "not a picture" in told[0]
     assert regions.mask(0).min() == 1.0  # unchanged
     good = tmp_path / "half.png"
     half = np.zeros((10, 20), np.uint8)

@@ -38,10 +38,16 @@ def window(qtbot, tmp_path):
     return w
 
 
+def _tab_of(window, panel) -> QScrollArea:
+    """The tab (a scroll area) that holds ``panel``."""
+    tabs = [window.tabs.widget(i) for i in range(window.tabs.count())]
+    return next(t for t in tabs if isinstance(t, QScrollArea) and t.widget() is panel)
+
+
 @pytest.mark.parametrize("name", ["lbfgs_history", "pool", "style_weight"])
 def test_the_wheel_over_an_unfocused_knob_scrolls_the_panel(qtbot, window, name):
-    area = window.tabs.widget(0)
-    assert isinstance(area, QScrollArea)
+    area = _tab_of(window, window.settings_panel)
+    window.tabs.setCurrentWidget(area)
     knob = window.settings_panel.knobs[name].widget
     qtbot.waitActive(window)
     bar = area.verticalScrollBar()
@@ -66,8 +72,8 @@ def test_the_wheel_over_an_unfocused_knob_scrolls_the_panel(qtbot, window, name)
 
 
 def test_layer_weights_ignore_the_wheel_without_focus(window):
-    window.tabs.setCurrentIndex(1)
-    area = window.tabs.widget(1)
+    area = _tab_of(window, window.layers_panel)
+    window.tabs.setCurrentWidget(area)
     spin = window.layers_panel.rows["relu3_1"].style_weight
     area.ensureWidgetVisible(spin)
     before = spin.value()
