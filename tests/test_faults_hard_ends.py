@@ -5,6 +5,7 @@ run and never make the rescue fail, and every mode keeps its result on a full di
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -175,3 +176,37 @@ def test_every_mode_keeps_its_result_on_a_full_disk(capsys, pics, tmp_path, monk
         assert kept == [f"out-rescued-{pid}.png"]
     for name in kept:
         assert read_metadata(spare / name)["status"] == "done"
+
+
+class _HungUpTerminal:
+    """stderr after a hang-up: writes fail with EIO once ``lines`` lines got through."""
+
+    def __init__(self, lines: int) -> None:
+        self.lines, self.text = lines, []
+
+    def write(self, text: str) -> int:
+        if len(self.text) >= self.lines:
+            raise OSError(errno.EIO, "Input/output error")
+        self.text.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if len(self.text) >= self.lines:
+            raise OSError(errno.EIO, "Input/output error")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_a_terminal_that_is_gone_does_not_lose_the_run(pics, tmp_path, monkeypatch):
+    """After SIGHUP the terminal may be gone, so writing progress fails (EIO): the run goes on
+    and its picture is saved; the exit status still tells how it ended."""
+    content, style = pics
+    out = tmp_path / "out.png"
+    terminal = _HungUpTerminal(lines=1)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    fast = [a for a in FAST if a != "--quiet"]
+    code = cli.main(["transfer", str(content), str(style), "-o", str(out), *fast,
+                     "--steps", "3"])  # fmt: skip
+    assert code == cli.EXIT_OK
+    assert read_metadata(out)["iterations"] == 3 and len(terminal.text) == 1
