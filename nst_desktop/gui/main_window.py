@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from nst_desktop import __version__
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import MODES, Mode, RunSettings
+from nst_desktop.core.text import one_line
 from nst_desktop.gui import data_folder, window_state
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
@@ -347,12 +348,14 @@ class MainWindow(QMainWindow):
         return self.model.load_picture_settings(path, use_file=self._confirm_start_file)
 
     def _confirm_start_file(self, path: str) -> bool:
-        """A picture may name any file here as its start image: the user decides."""
+        """A picture may name any file here as its start image: the user decides. The name is
+        untrusted: one escaped line, after a first line Qt cannot take for markup."""
         answer = QMessageBox.question(
             self,
             "Use a file from this computer?",
-            f"The picture's settings start from the file {path} on this computer. A picture "
-            "someone sent you could name any file here. Use this file as the start image?",
+            "The picture's settings start from this file on this computer:\n\n"
+            f"{one_line(path)}\n\nA picture someone sent you could name any file here. Use "
+            "this file as the start image?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
