@@ -127,7 +127,9 @@ def test_a_name_too_long_for_the_folder_is_refused_before_the_run(capsys, pics, 
     content, style = pics
     long = tmp_path / ("n" * 246 + ".png")  # 250 bytes: fits, but NAME-content.png does not
     line = cli_refuses(capsys, "sweep", content, style, "-o", long, *FAST)
-    assert "is 258 bytes long, more than the 255 the folder" in line and "shorter name" in line
+    assert "-content.png, which the run writes beside nnn" in line
+    assert "is 258 bytes long, more than the 255 the folder" in line
+    assert line.endswith("allows; choose a shorter output name.")
     line = cli_refuses(capsys, "transfer", content, style, "-o", long, *FAST, "--save-every", "1")
     assert "is 256 bytes long" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "style.png"]
