@@ -298,17 +298,21 @@ class Progress:
             f"{rate:.2f} it/s  ETA {_clock(eta)}"
         )
         if self.tty:
-            self.stream.write("\r" + line[:200].ljust(120))
-            if rec.final:
-                self.stream.write("\n")
+            self._write("\r" + line[:200].ljust(120) + ("\n" if rec.final else ""))
         else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+            self._write(line + "\n")
 
     def message(self, text: str) -> None:
         if not self.quiet:
-            self.stream.write(one_line(text, _LINE_LIMIT) + "\n")
+            self._write(one_line(text, _LINE_LIMIT) + "\n")
+
+    def _write(self, text: str) -> None:
+        """A terminal that is gone (SIGHUP, a closed pipe) ends the output, not the run."""
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except (OSError, ValueError):
+            self.quiet = True
 
 
 def _clock(seconds: float) -> str:
@@ -543,7 +547,10 @@ def _write_result(args: argparse.Namespace, session: Any, result: Any) -> None:
 
 def _say(text: str) -> None:
     """One line on stderr; text from files the user did not make is escaped (core.text)."""
-    print(f"nst-desktop: {one_line(text, _LINE_LIMIT)}", file=sys.stderr)
+    try:
+        print(f"nst-desktop: {one_line(text, _LINE_LIMIT)}", file=sys.stderr)
+    except (OSError, ValueError):  # no terminal any more (SIGHUP): the exit status still tells
+        pass
 
 
 def _check_writable(folder: Path) -> None:

@@ -5,6 +5,7 @@ run and never make the rescue fail, and every mode keeps its result on a full di
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -126,7 +127,9 @@ def test_a_name_too_long_for_the_folder_is_refused_before_the_run(capsys, pics, 
     content, style = pics
     long = tmp_path / ("n" * 246 + ".png")  # 250 bytes: fits, but NAME-content.png does not
     line = cli_refuses(capsys, "sweep", content, style, "-o", long, *FAST)
-    assert "is 258 bytes long, more than the 255 the folder" in line and "shorter name" in line
+    assert "-content.png, which the run writes beside nnn" in line
+    assert "is 258 bytes long, more than the 255 the folder" in line
+    assert line.endswith("allows; choose a shorter output name.")
     line = cli_refuses(capsys, "transfer", content, style, "-o", long, *FAST, "--save-every", "1")
     assert "is 256 bytes long" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "style.png"]
@@ -175,3 +178,37 @@ def test_every_mode_keeps_its_result_on_a_full_disk(capsys, pics, tmp_path, monk
         assert kept == [f"out-rescued-{pid}.png"]
     for name in kept:
         assert read_metadata(spare / name)["status"] == "done"
+
+
+class _HungUpTerminal:
+    """stderr after a hang-up: writes fail with EIO once ``lines`` lines got through."""
+
+    def __init__(self, lines: int) -> None:
+        self.lines, self.text = lines, []
+
+    def write(self, text: str) -> int:
+        if len(self.text) >= self.lines:
+            raise OSError(errno.EIO, "Input/output error")
+        self.text.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if len(self.text) >= self.lines:
+            raise OSError(errno.EIO, "Input/output error")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_a_terminal_that_is_gone_does_not_lose_the_run(pics, tmp_path, monkeypatch):
+    """After SIGHUP the terminal may be gone, so writing progress fails (EIO): the run goes on
+    and its picture is saved; the exit status still tells how it ended."""
+    content, style = pics
+    out = tmp_path / "out.png"
+    terminal = _HungUpTerminal(lines=1)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    fast = [a for a in FAST if a != "--quiet"]
+    code = cli.main(["transfer", str(content), str(style), "-o", str(out), *fast,
+                     "--steps", "3"])  # fmt: skip
+    assert code == cli.EXIT_OK
+    assert read_metadata(out)["iterations"] == 3 and len(terminal.text) == 1

@@ -56,10 +56,10 @@ def test_settings_from_image_reproduces_pixels(inputs, tmp_path):
     restored = RunSettings.from_dict(read_metadata(tmp_path / "b.png")["settings"])[0]
     assert restored == RunSettings.from_dict(read_metadata(tmp_path / "a.png")["settings"])[0]
     # the comparison can fail: another seed gives another picture
-    other = _run(inputs, tmp_path / "c.png", "--settings-from", str(tmp_path / "a.png"),
+    other = _run(inputs, tmp_path / "other.png", "--settings-from", str(tmp_path / "a.png"),
                  "--seed", "8")  # fmt: skip
     assert not np.array_equal(first, other)
-    assert read_metadata(tmp_path / "c.png")["settings"]["seed"] == 8  # options win
+    assert read_metadata(tmp_path / "other.png")["settings"]["seed"] == 8  # options win
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".webp", ".tif"])
@@ -117,6 +117,6 @@ def test_an_image_from_before_normalization_reproduces_its_pixels(inputs, tmp_pa
     assert np.array_equal(again, paper)
     assert read_metadata(tmp_path / "b.png")["settings"]["normalization"] == "paper"
     # the rule matters: the same settings with today's default balance paint another picture
-    relative = _run(inputs, tmp_path / "c.png", *TINY)
-    assert read_metadata(tmp_path / "c.png")["settings"]["normalization"] == "relative"
+    relative = _run(inputs, tmp_path / "rel.png", *TINY)
+    assert read_metadata(tmp_path / "rel.png")["settings"]["normalization"] == "relative"
     assert not np.array_equal(relative, paper)

@@ -62,7 +62,8 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path]) -> None:
     """Raise :class:`OutputError` for a name too long for its folder, or an output that is
     one of ``inputs`` (or one output written twice)."""
     for path in outputs:
-        problem = name_problem(path)
+        derived = path.stem != outputs[0].stem and path.stem.startswith(outputs[0].stem)
+        problem = name_problem(path, beside=outputs[0] if derived else None)
         if problem:
             raise OutputError(problem)
     inputs = list(inputs)
@@ -76,16 +77,19 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[Path]) -> None:
             )
 
 
-def name_problem(path: Path) -> str | None:
-    """A sentence when ``path``'s name is longer than its folder's file system allows."""
+def name_problem(path: Path, beside: Path | None = None) -> str | None:
+    """A sentence when ``path``'s name is longer than its folder's file system allows;
+    ``beside``: the output whose name ``path`` extends (a snapshot's, a sweep grid's)."""
     size = len(os.fsencode(path.name))
     limit = name_limit(path.parent)
     if size <= limit:
         return None
+    what = f"The file name {_short(path.name)}"
+    if beside is not None:
+        what += f", which the run writes beside {_short(beside.name)},"
     return (
-        f"The file name {_short(path.name)} is {size} bytes long, more than the {limit} the "
-        f"folder {path.parent} allows (with the numbers or grid names added to it); choose a "
-        "shorter name."
+        f"{what} is {size} bytes long, more than the {limit} the folder {path.parent} allows; "
+        "choose a shorter output name."
     )
 
 

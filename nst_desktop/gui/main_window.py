@@ -33,6 +33,7 @@ from nst_desktop import __version__
 from nst_desktop.core.history import history_dir
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import Mode, RunSettings
+from nst_desktop.core.text import one_line
 from nst_desktop.gui import data_folder, first_run, window_state
 from nst_desktop.gui.attention import APP_TITLE, Attention
 from nst_desktop.gui.basic_panel import BasicPanel
@@ -393,12 +394,14 @@ class MainWindow(QMainWindow):
         return self.model.load_picture_settings(path, use_file=self._confirm_start_file)
 
     def _confirm_start_file(self, path: str) -> bool:
-        """A picture may name any file here as its start image: the user decides."""
+        """A picture may name any file here as its start image: the user decides. The name is
+        untrusted: one escaped line, after a first line Qt cannot take for markup."""
         answer = QMessageBox.question(
             self,
             "Use a file from this computer?",
-            f"The picture's settings start from the file {path} on this computer. A picture "
-            "someone sent you could name any file here. Use this file as the start image?",
+            "The picture's settings start from this file on this computer:\n\n"
+            f"{one_line(path)}\n\nA picture someone sent you could name any file here. Use "
+            "this file as the start image?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )

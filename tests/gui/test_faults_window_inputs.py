@@ -90,14 +90,22 @@ def test_a_pictures_start_file_is_used_only_when_the_user_says_so(qtbot, tmp_pat
     asked = _answers(monkeypatch, No)
     assert w.load_settings_from(str(picture))
     assert asked == [
-        f"The picture's settings start from the file {private} on this computer. A picture "
-        "someone sent you could name any file here. Use this file as the start image?"
+        f"The picture's settings start from this file on this computer:\n\n{private}\n\nA "
+        "picture someone sent you could name any file here. Use this file as the start image?"
     ]
     assert w.model.settings.init == RunSettings().init and w.model.settings.seed == 7
     assert "its start picture (private.png) was not used" in w.message_bar.text()
     asked = _answers(monkeypatch, Yes)
     assert w.load_settings_from(str(picture))
     assert w.model.settings.init == str(private) and len(asked) == 1
+    odd = tmp_path / "<img src=x.png>\r\nok.png"  # markup and a forged line in the name
+    Image.new("RGB", (20, 20)).save(odd, format="PNG")
+    save_image(pixels, picture, metadata={"settings": {"init": str(odd)}})
+    asked = _answers(monkeypatch, No)
+    assert w.load_settings_from(str(picture))
+    first, _, shown, *_ = asked[0].split("\n")
+    assert "<" not in first
+    assert shown == f"{tmp_path}/<img src=x.png>\\r\\nok.png"
     gone = tmp_path / "gone.png"
     save_image(pixels, gone, metadata={"settings": {"init": str(tmp_path / "nope.png")}})
     w.model.update_settings(init="noise")
