@@ -225,7 +225,7 @@ def run(
                 tv_weight=settings.tv_weight,
                 bfloat16=bf16,
                 normalization=settings.normalization,
-                **_region_args(inputs.regions, stage.mode, len(style_ts), (w, h), device),
+                **_region_args(inputs.regions, stage.mode, style_ts, (w, h), device),
             )
         except RuntimeError as exc:  # out of memory while computing the targets (big images)
             # Same contract as a failure mid-run: a final record with the best image there is.
@@ -276,17 +276,29 @@ def run(
 
 
 def _region_args(
-    regions: Regions | None, mode: str, n_styles: int, size: tuple[int, int], device: torch.device
+    regions: Regions | None,
+    mode: str,
+    style_ts: Sequence[torch.Tensor],
+    size: tuple[int, int],
+    device: torch.device,
 ) -> dict:
-    """The Objective's guided-term arguments: each style's mask at this stage's size."""
+    """The Objective's guided-term arguments: each style's region at this stage's size, and
+    each style's source mask at its style image's size."""
     if not regions or mode != "transfer":
         return {}
-    masks = [regions.masks.get(i) for i in range(n_styles)]
-    tensors = [
-        None if m is None else torch.from_numpy(fit_mask(m, size)).to(device)[None, None]
-        for m in masks
-    ]
-    return {"style_regions": tensors, "outside": regions.outside}
+
+    def tensor(m: np.ndarray | None, wh: tuple[int, int]) -> torch.Tensor | None:
+        return None if m is None else torch.from_numpy(fit_mask(m, wh)).to(device)[None, None]
+
+    n = len(style_ts)
+    return {
+        "style_regions": [tensor(regions.masks.get(i), size) for i in range(n)],
+        "outside": regions.outside,
+        "style_sources": [
+            tensor(regions.sources.get(i), (t.shape[-1], t.shape[-2]))
+            for i, t in enumerate(style_ts)
+        ],
+    }
 
 
 def _color_post(
