@@ -201,3 +201,19 @@ def test_notes_name_an_empty_region_and_an_unused_style():
     assert any("style 1's region is empty" in n for n in notes)
     assert any("style 2 has no region" in n for n in notes)
     assert Regions({0: np.ones((4, 4), np.float32)}, "styles").notes(2) == []
+
+
+def test_style_source_masks_are_recorded_and_an_all_black_one_refused(capsys, pics, tmp_path):
+    out = tmp_path / "out.png"
+    code, err = run_cli(capsys, "transfer", pics["photo"], pics["red"], "--style-source-mask",
+                        f"1:{pics['left']}", "-o", out, "--steps", "2", *SMALL)  # fmt: skip
+    assert code == 0, err
+    record = read_metadata(out)["regions"]
+    assert record["masks"] == [] and [m["style"] for m in record["sources"]] == [1]
+    restored, warnings = decode_regions(record)
+    assert warnings == [] and restored is not None and list(restored.sources) == [0]
+    black = tmp_path / "black.png"
+    Image.new("L", (8, 8), 0).save(black)
+    code, err = run_cli(capsys, "transfer", pics["photo"], pics["red"], "--style-source-mask",
+                        f"1:{black}", "-o", tmp_path / "x.png", "--steps", "2", *SMALL)  # fmt: skip
+    assert code == 2 and "all black" in err and err.count("\n") == 1, err

@@ -175,7 +175,8 @@ def _solid(rgb) -> Image.Image:
 
 def _small(**kw) -> RunSettings:
     layers = {"content_layers": {"relu2_1": 1.0}, "style_layers": {"relu1_1": 1.0, "relu2_1": 1.0}}
-    return RunSettings(size=32, steps=6, weights="random", init="content", **layers, **kw)
+    base = dict(size=32, steps=6, weights="random", init="content", **layers)
+    return RunSettings(**{**base, **kw})
 
 
 def _final(settings, inputs, features) -> np.ndarray:
@@ -221,3 +222,40 @@ def test_guided_gradient_matches_float64_autograd():
     ref = (flat * w) @ flat.T / w.sum()
     ((ref - target) ** 2).sum().backward()
     assert _rel(fa.grad, f64.grad) < 1e-4
+
+
+# ----------------------------------------------------------------- style-side (source) masks
+def test_a_source_mask_takes_the_styles_gram_inside_it():
+    torch.manual_seed(5)
+    style = torch.rand(1, 3, 12, 16)
+    src = soft_mask(12, 16)
+    sl = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0}
+    obj = Objective(
+        _StubFeatures(), content_image=None, content_layers={}, style_images=[style],
+        style_layers=sl, content_weight=0.0, style_weight=1.0, tv_weight=0.0,
+        style_sources=[src[None, None]],
+    )  # fmt: skip
+    fs = _stub_layers(style.double())
+    for k, pools in (("relu1_1", 0), ("relu2_1", 1), ("relu3_1", 2)):
+        ref = ref_region_gram(fs[k], ref_pool(src, pools))
+        assert _rel(obj.style_targets[k][0], ref) < REL, k
+
+
+def _split_style() -> Image.Image:
+    arr = np.zeros((32, 32, 3), np.uint8)
+    arr[:, :16] = (220, 30, 30)
+    arr[:, 16:] = (30, 30, 220)
+    return Image.fromarray(arr)
+
+
+def test_a_source_mask_picks_the_part_of_the_style_image(features):
+    s = _small(style_weight=1e3, steps=8)
+    left = np.zeros((32, 32), np.float32)
+    left[:, :16] = 1.0
+    red = _final(s, Inputs(_photo(), [_split_style()], Regions(sources={0: left})), features)
+    blue = _final(s, Inputs(_photo(), [_split_style()], Regions(sources={0: 1 - left})), features)
+
+    def rb(a):
+        return float((a[..., 0].astype(float) - a[..., 2]).mean())
+
+    assert rb(red) - rb(blue) > 40, (rb(red), rb(blue))

@@ -18,6 +18,9 @@ content against style per pixel is the picture's:
     paper:     L_style,l = Σ_g a_l,g Σ_ij (G^R_x,g - G_g)²_ij / (4 C_l²)
     relative:  L_style,l = Σ_g a_l,g Σ_ij (G^R_x,g - G_g)²_ij / max(Σ_ij (G_g)²_ij, ε)
 
+A style can also have a *source* mask s over its own image (only the sky of a painting): its
+Gram matrix is then taken inside s by the same formula, G_s = F_s diag(s_l) F_sᵀ / Σ s_l.
+
 A group whose region is empty at a layer (Σm_l < 1e-6 M_l) adds nothing there. The content term
 and TV are unchanged (the whole picture). All groups share the one forward pass per evaluation.
 """

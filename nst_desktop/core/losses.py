@@ -38,7 +38,15 @@ from contextlib import nullcontext
 
 import torch
 
-from .guided import Group, plan_groups, prepare_masks, region_gram
+from .guided import (
+    EMPTY_SHARE,
+    Group,
+    LayerMask,
+    layer_mask,
+    plan_groups,
+    prepare_masks,
+    region_gram,
+)
 from .model import VGGFeatures
 from .settings import NORMALIZATIONS
 
@@ -130,6 +138,7 @@ class Objective:
         normalization: str = "paper",
         style_regions: Sequence[torch.Tensor | None] = (),
         outside: str = "styles",
+        style_sources: Sequence[torch.Tensor | None] = (),
     ) -> None:
         if normalization not in NORMALIZATIONS:
             raise ValueError(f"Unknown loss normalization {normalization!r}.")
@@ -146,6 +155,7 @@ class Objective:
         self.style_targets: dict[str, torch.Tensor] = {}
         # Guided terms (core/guided.py) when any style has a region; else the one blended term.
         self.groups: list[Group] = []
+        self.style_sources = list(style_sources)  # a part of a style image to take (or None)
         self.guided = bool(self.style_layers) and any(r is not None for r in style_regions)
         if self.guided:
             blend = list(style_blend) or [1.0] * len(style_images)
@@ -167,7 +177,7 @@ class Objective:
                     b = b / blend_sum
                     feats = self._features(image)
                     for k in self.style_layers:
-                        g = gram(feats[k]) * b
+                        g = self._style_gram(i, feats, k) * b
                         prev = self.style_targets.get(k)
                         self.style_targets[k] = g if prev is None else prev + g
         self.content_factors = dict(self.content_layers)
@@ -199,9 +209,19 @@ class Objective:
                 continue
             b = weights[index] / sum(weights.values())
             for k in self.style_layers:
-                g = gram(feats[k]) * b
+                g = self._style_gram(index, feats, k) * b
                 prev = group.targets.get(k)
                 group.targets[k] = g if prev is None else prev + g
+
+    def _style_gram(self, index: int, feats: dict[str, torch.Tensor], layer: str) -> torch.Tensor:
+        """Style ``index``'s Gram matrix at ``layer``: of the part its source mask keeps, if any."""
+        source = self.style_sources[index] if index < len(self.style_sources) else None
+        if source is None:
+            return gram(feats[layer])
+        mask = LayerMask.of(layer_mask(source.clamp(0, 1).float(), layer))
+        if mask.share < EMPTY_SHARE:  # a speck that vanishes at this depth: the whole image
+            return gram(feats[layer])
+        return region_gram(feats[layer], mask)
 
     def _autocast(self, device: torch.device):
         if not self.bfloat16:

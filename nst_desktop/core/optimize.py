@@ -310,7 +310,7 @@ def _objective(context: _RunContext, stage: Stage, tensors: _StageInputs) -> Obj
         **_region_args(
             context.inputs.regions,
             stage.mode,
-            len(tensors.styles),
+            tensors.styles,
             tensors.shape_img.size,
             context.device,
         ),
@@ -384,17 +384,29 @@ def _setup_ended(
 
 
 def _region_args(
-    regions: Regions | None, mode: str, n_styles: int, size: tuple[int, int], device: torch.device
+    regions: Regions | None,
+    mode: str,
+    style_ts: Sequence[torch.Tensor],
+    size: tuple[int, int],
+    device: torch.device,
 ) -> dict:
-    """The Objective's guided-term arguments: each style's mask at this stage's size."""
+    """The Objective's guided-term arguments: each style's region at this stage's size, and
+    each style's source mask at its style image's size."""
     if not regions or mode != "transfer":
         return {}
-    masks = [regions.masks.get(i) for i in range(n_styles)]
-    tensors = [
-        None if m is None else torch.from_numpy(fit_mask(m, size)).to(device)[None, None]
-        for m in masks
-    ]
-    return {"style_regions": tensors, "outside": regions.outside}
+
+    def tensor(m: np.ndarray | None, wh: tuple[int, int]) -> torch.Tensor | None:
+        return None if m is None else torch.from_numpy(fit_mask(m, wh)).to(device)[None, None]
+
+    n = len(style_ts)
+    return {
+        "style_regions": [tensor(regions.masks.get(i), size) for i in range(n)],
+        "outside": regions.outside,
+        "style_sources": [
+            tensor(regions.sources.get(i), (t.shape[-1], t.shape[-2]))
+            for i, t in enumerate(style_ts)
+        ],
+    }
 
 
 def _color_post(

@@ -7,7 +7,8 @@ A mask file with transparency counts its transparent pixels as outside (grey x a
 An exported picture records its regions under ``"regions"`` in its metadata::
 
     {"outside": "styles", "masks": [{"style": 1, "name": "left.png", "size": [w, h],
-      "sha256": "<of the mask's 8-bit pixels at full size>", "png": "<base64 PNG, ≤ 128 px>"}]}
+      "sha256": "<of the mask's 8-bit pixels at full size>", "png": "<base64 PNG, ≤ 128 px>"}],
+     "sources": [...]}   (the same entries for style-side masks, when there are any)
 
 The small PNG is what ``--settings-from`` and "Load settings from image" restore: a picture
 someone sent may not make this program read a file on this computer, so the name and hash are
@@ -50,15 +51,24 @@ class Regions:
     masks: Mapping[int, np.ndarray] = field(default_factory=dict)
     outside: str = "styles"
     names: Mapping[int, str] = field(default_factory=dict)  # file names, for the record
+    #: Style index -> the part of that *style image* to take its texture from (optional).
+    sources: Mapping[int, np.ndarray] = field(default_factory=dict)
+    source_names: Mapping[int, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.masks)
+        return bool(self.masks) or bool(self.sources)
 
     def check(self, n_styles: int) -> None:
         """Raise :class:`ImageError` when a region names a style the run does not have."""
         if self.outside not in OUTSIDE_CHOICES:
             raise ImageError(f"Outside the regions: {self.outside!r:.20} is not keep or styles.")
-        for i in sorted(self.masks):
+        for i, m in sorted(self.sources.items()):
+            if 0 <= i < n_styles and float(m.max(initial=0.0)) <= 0.0:
+                raise ImageError(
+                    f"The source mask of style {i + 1} is all black, so it keeps nothing of the "
+                    "style image; paint white where the texture should come from."
+                )
+        for i in sorted({*self.masks, *self.sources}):
             if not 0 <= i < n_styles:
                 raise ImageError(
                     f"There is a region for style {i + 1}, but the run has {n_styles} style "
@@ -155,25 +165,36 @@ def encode_regions(regions: Regions) -> dict[str, Any]:
     """The metadata record of ``regions`` (module docstring); masks shrink to fit the budget."""
     side = EMBED_SIDE
     while True:
-        entries = []
-        for i, m in sorted(regions.masks.items()):
-            entry: dict[str, Any] = {
-                "style": i + 1,
-                "size": [int(m.shape[1]), int(m.shape[0])],
-                "sha256": hashlib.sha256(to_uint8(m).tobytes()).hexdigest(),
-                "png": base64.b64encode(mask_png(m, side)).decode("ascii"),
-            }
-            if i in regions.names:
-                entry["name"] = str(regions.names[i])[:120]
-            entries.append(entry)
-        used = sum(len(e["png"]) for e in entries)
+        masks = _entries(regions.masks, regions.names, side)
+        sources = _entries(regions.sources, regions.source_names, side)
+        used = sum(len(e["png"]) for e in masks + sources)
         if used <= EMBED_BUDGET or side <= EMBED_MIN_SIDE:
             break
         side //= 2
     if used > EMBED_BUDGET:  # many intricate masks: record them without pixels
-        for e in entries:
+        for e in masks + sources:
             del e["png"]
-    return {"outside": regions.outside, "masks": entries}
+    record: dict[str, Any] = {"outside": regions.outside, "masks": masks}
+    if sources:
+        record["sources"] = sources
+    return record
+
+
+def _entries(
+    masks: Mapping[int, np.ndarray], names: Mapping[int, str], side: int
+) -> list[dict[str, Any]]:
+    entries = []
+    for i, m in sorted(masks.items()):
+        entry: dict[str, Any] = {
+            "style": i + 1,
+            "size": [int(m.shape[1]), int(m.shape[0])],
+            "sha256": hashlib.sha256(to_uint8(m).tobytes()).hexdigest(),
+            "png": base64.b64encode(mask_png(m, side)).decode("ascii"),
+        }
+        if i in names:
+            entry["name"] = str(names[i])[:120]
+        entries.append(entry)
+    return entries
 
 
 def decode_regions(data: Any) -> tuple[Regions | None, list[str]]:
@@ -188,19 +209,28 @@ def decode_regions(data: Any) -> tuple[Regions | None, list[str]]:
     if outside not in OUTSIDE_CHOICES:
         warnings.append("its 'outside' choice is not keep or styles; 'styles' was used")
         outside = "styles"
-    masks: dict[int, np.ndarray] = {}
-    entries = data.get("masks")
+    masks = _decode_list(data.get("masks"), "masks", warnings)
+    sources = _decode_list(data.get("sources", []), "source masks", warnings)
+    if masks is None:
+        return None, warnings
+    regions = Regions(masks, outside, sources=sources or {})
+    return (regions if regions else None), warnings
+
+
+def _decode_list(entries: Any, what: str, warnings: list[str]) -> dict[int, np.ndarray] | None:
     if not isinstance(entries, list) or len(entries) > MAX_STYLES:
-        return None, [*warnings, "its list of masks is not readable and was ignored"]
+        warnings.append(f"its list of {what} is not readable and was ignored")
+        return None
+    masks: dict[int, np.ndarray] = {}
     for entry in entries:
         index, mask, problem = _decode_entry(entry)
         if problem:
             warnings.append(problem)
         elif index in masks:
-            warnings.append(f"it has two masks for style {index + 1}; the first was used")
+            warnings.append(f"it has two {what} for style {index + 1}; the first was used")
         else:
             masks[index] = mask
-    return (Regions(masks, outside) if masks else None), warnings
+    return masks
 
 
 def _decode_entry(entry: Any) -> tuple[int, np.ndarray, str]:

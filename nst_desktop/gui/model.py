@@ -277,6 +277,8 @@ class WindowModel(QObject):
 
         regions, warnings = decode_regions(meta["regions"])
         self.regions.set_regions(regions)
+        if regions is not None and regions.sources:
+            warnings.append("its style-side masks are not used here (the command line uses them)")
         return warnings
 
     def source(self) -> Source:

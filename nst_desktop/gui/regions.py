@@ -228,8 +228,7 @@ class RegionsModel(QObject):
     def snapshot(self) -> Regions | None:
         """The regions of the next run (copies), or None when no style has one."""
         masks = {i: m.copy() for i, m in self.masks().items()}
-        names = {i: Path(self._styles[i]).name + " region" for i in masks}
-        return Regions(masks, self.outside, names) if masks else None
+        return Regions(masks, self.outside) if masks else None
 
     def set_regions(self, regions: Regions | None) -> None:
         """Regions restored from a picture (by style number): replace the current ones."""

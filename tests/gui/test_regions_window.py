@@ -165,3 +165,22 @@ def test_loading_a_bad_mask_file_says_so_and_keeps_the_region(qtbot, tmp_path):
     assert regions.load(str(good))
     m = regions.mask(0)
     assert m[:, :20].max() < 0.05 and m[:, -20:].min() > 0.95
+
+
+def test_a_run_takes_a_copy_so_painting_during_it_applies_to_the_next():
+    from nst_desktop.gui.regions import RegionsModel
+
+    regions = RegionsModel()
+    regions.set_styles(["a.png", "b.png"])
+    regions.set_picture_size(64, 48)
+    regions.set_tool("brush")
+    assert regions.stroke([(0.2, 0.5), (0.3, 0.5)])
+    taken = regions.snapshot()
+    before = taken.masks[0].copy()
+    regions.stroke([(0.8, 0.5)])  # painting while that run goes
+    regions.set_active(1)
+    regions.fill()
+    assert np.array_equal(taken.masks[0], before) and list(taken.masks) == [0]
+    assert list(regions.snapshot().masks) == [0, 1]
+    regions.set_styles(["b.png"])  # a removed style takes its region with it
+    assert list(regions.snapshot().masks) == [0] and regions.mask(0).min() == 1.0
