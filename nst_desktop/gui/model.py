@@ -32,6 +32,7 @@ from nst_desktop.gui.history_model import HistoryModel
 from nst_desktop.gui.picker_support import DisplayImage, load_display
 from nst_desktop.gui.picture import Picture, PictureKind, Source, photo
 from nst_desktop.gui.progress import ProgressLine
+from nst_desktop.gui.queue_model import QueueModel
 from nst_desktop.gui.run_state import RunLog, RunState
 
 __all__ = ["Clear", "EstimateLine", "Message", "RunState", "WindowModel"]
@@ -99,6 +100,7 @@ class WindowModel(QObject):
         self._init_for = {False: self._settings.init}  # by "is a study": each family's own
         self.runs = RunLog(self)
         self.history = HistoryModel(self)
+        self.queue = QueueModel(self)
 
     # ================================================================== settings
     @property
