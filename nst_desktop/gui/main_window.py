@@ -350,7 +350,10 @@ class MainWindow(QMainWindow):
             self.load_settings_from(path)
 
     def load_settings_from(self, path: str) -> bool:
-        return self.model.load_picture_settings(path)
+        if not self.model.load_picture_settings(path):
+            return False
+        self.model.history.restore_picture_inputs(path)  # its pictures, verified by content
+        return True
 
     def about(self) -> None:
         torch_version = "not loaded yet"
