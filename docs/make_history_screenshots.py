@@ -27,7 +27,7 @@ def main() -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication([])
+    _app = QApplication([])  # kept: the window needs it alive
     from nst_desktop.core.paths import resources_dir
     from nst_desktop.core.weights import torchvision_weights_available
     from nst_desktop.gui.main_window import MainWindow
@@ -49,8 +49,10 @@ def main() -> int:
         window.model.update_settings(weights="random")
     window.model.update_settings(size=160, steps=40, init="content")
     queue = window.model.queue
-    queue.add_many([(f"style weight {w:g}", window.model.content_path, {"style_weight": w, "seed": i})
-                    for i, w in enumerate((1e4, 1e5, 1e6, 1e7))])  # fmt: skip
+    photo = window.model.content_path
+    weights = (1e4, 1e5, 1e6, 1e7)
+    queue.add_many([(f"style weight {w:g}", photo, {"style_weight": w, "seed": i})
+                    for i, w in enumerate(weights)])  # fmt: skip
     spin(lambda: not queue.going and window.model.run_state == "idle")
     history = window.model.history
     spin(lambda: len(history.entries) == 4)
