@@ -3,9 +3,9 @@ window), from the real window on the bundled samples.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_history_screenshots.py
 
-Three runs over style weights (random weights unless the ImageNet weights are on this computer: then the
-pictures show no real style, and the captions say so) go through the window's queue into a
-private history folder; then the strip shows them and two are compared.
+Three runs over style weights go through the window's queue into a private history folder;
+then the strip shows them and two are compared. Random weights are used unless the ImageNet
+weights are on this computer (with random weights the pictures show no real style).
 """
 
 from __future__ import annotations
