@@ -151,8 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for mode, help_text in _COMMANDS.items():
         _add_run_command(sub, mode, help_text)
+    from .cli_batch import add_commands
     from .cli_history import add_history_command
 
+    add_commands(sub)
     add_history_command(sub)
     return parser
 
@@ -603,7 +605,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("choose a command: " + ", ".join([*_COMMANDS, "history"]))
+            raise UsageError(
+                "choose a command: " + ", ".join([*_COMMANDS, "variations", "batch", "history"])
+            )
         args.log_path = log_path
         return args.handler(args)
     except KeyboardInterrupt:

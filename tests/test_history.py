@@ -57,6 +57,18 @@ def test_an_id_is_checked_before_it_names_a_folder(history):
         history.get("19990101")
 
 
+def _old(_none, entry: hr.Entry) -> None:
+    """An hour and more ago: not a write in progress."""
+    then = time.time() - 2 * 3600
+    os.utime(entry.folder, (then, then))
+
+
+def test_an_entry_being_written_is_not_a_warning(history):
+    entry = _add(history)
+    (entry.folder / hr.RECORD_NAME).unlink()  # as between the picture and the record
+    assert history.scan().entries == [] and history.scan().warnings == []
+
+
 @pytest.mark.parametrize(
     "damage, words",
     [
@@ -64,7 +76,7 @@ def test_an_id_is_checked_before_it_names_a_folder(history):
         (lambda e: (e.folder / hr.RECORD_NAME).write_text("[1, 2]"), "not a JSON object"),
         (lambda e: (e.folder / hr.RECORD_NAME).write_text(" " * 70_000), "larger than"),
         (lambda e: e.result.unlink(), "picture is missing"),
-        (lambda e: (e.folder / hr.RECORD_NAME).unlink(), "never finished"),
+        (lambda e: _old((e.folder / hr.RECORD_NAME).unlink(), e), "never finished"),
         (
             lambda e: (e.folder / hr.RECORD_NAME).write_text(
                 json.dumps({"format": 1, "status": "running", "settings": {}, "created": 1})

@@ -142,6 +142,8 @@ class History:
             try:
                 entries.append(self._read(folder))
             except RecordError as exc:
+                if _being_written(folder):
+                    continue  # another run is writing it: not damaged, just not listed yet
                 warnings.append(f"history entry {folder.name} was skipped: {exc}.")
                 log.warning("history entry %s skipped: %s", folder.name, exc)
                 continue
@@ -329,6 +331,15 @@ def _autosave_time(path: Path) -> float:
         return time.mktime(time.strptime(path.name[:15], "%Y%m%d-%H%M%S"))
     except ValueError:
         return path.stat().st_mtime
+
+
+def _being_written(folder: Path) -> bool:
+    """A folder without a record, made moments ago: a write in progress."""
+    try:
+        young = time.time() - folder.stat().st_mtime < STALE_S
+    except OSError:
+        return False
+    return young and not (folder / hr.RECORD_NAME).exists()
 
 
 def _folder_bytes(folder: Path) -> int:

@@ -230,7 +230,7 @@ def parse_record(data: Any, folder: Path) -> Entry:
         mode=_text(settings.get("mode"), 40) or "transfer",
         iterations=int(_number(data.get("iterations", 0), "iterations")),
         settings=settings,
-        inputs=tuple(_inputs(data.get("inputs"))),
+        inputs=tuple(parse_inputs(data.get("inputs"))),
         weights=_text(data.get("weights"), 200),
         device=_text(data.get("device"), 60),
         source=_text(data.get("source"), 20),
@@ -250,7 +250,7 @@ def parse_record(data: Any, folder: Path) -> Entry:
     )
 
 
-def _inputs(data: Any) -> list[InputFile]:
+def parse_inputs(data: Any) -> list[InputFile]:
     if not isinstance(data, list):
         return []
     out = []

@@ -291,6 +291,42 @@ class HistoryModel(QObject):
                 found[i] = path
         return found, problems
 
+    def restore_picture_inputs(self, path: str) -> list[str]:
+        """After "Load settings from image": the pictures it records (``files``), each used
+        only where a file at its path or beside the picture has the very content recorded (a
+        picture someone sent must not point the program at other files); the others are named."""
+        from nst_desktop.core.history_record import parse_inputs
+        from nst_desktop.core.images import read_metadata
+
+        meta = read_metadata(path) or {}
+        files = parse_inputs(meta.get("files"))
+        if not files or self.model.busy:
+            return []
+        found, missing = {}, []
+        for i, item in enumerate(files):
+            where = _locate(item, Path(path).parent)
+            if where is not None and item.sha256 and file_sha256(Path(where)) == item.sha256:
+                found[i] = where
+            else:
+                missing.append(f"{item.role} {item.name}")
+        content = [found[i] for i, f in enumerate(files) if f.role == "content" and i in found]
+        styles = [
+            (found[i], f.weight) for i, f in enumerate(files) if f.role == "style" and i in found
+        ]
+        if content:
+            self.model.set_content(content[0])
+        if styles and len(styles) == sum(f.role == "style" for f in files):
+            self.model.set_styles(styles)
+        elif styles:
+            missing.append("so the styles on screen were kept")
+        if missing:
+            self.model.show_message(
+                f"Loaded the settings of {Path(path).name}; these pictures it was made from are "
+                "not on this computer as they were: " + ", ".join(missing[:8]) + ".",
+                "warning",
+            )
+        return missing
+
     def continue_from(self, entry: Entry) -> None:
         """The entry's settings and inputs, starting from its picture."""
         self.use_settings(entry)

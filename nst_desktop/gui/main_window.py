@@ -51,6 +51,7 @@ from nst_desktop.gui.mode_selector import ModeSelector
 from nst_desktop.gui.model import Clear, RunState, WindowModel
 from nst_desktop.gui.picture_area import PictureArea
 from nst_desktop.gui.presets_panel import PresetPanel
+from nst_desktop.gui.queue_panel import QueuePanel
 from nst_desktop.gui.region_overlay import RegionOverlay
 from nst_desktop.gui.region_panel import RegionPanel
 from nst_desktop.gui.run_bar import RunBar
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
         self.state_saver = window_state.StateSaver(self, self.model, self.qs, self.splitter)
         data_folder.warn_if_history_is_off(self.model, history_dir())
         QTimer.singleShot(0, self.model.history.load)  # once shown, off the GUI thread
+        self.model.queue.start = self.runs.start
+        QTimer.singleShot(0, self.model.queue.load)
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
         self.loader.failed.connect(self._engine_failed)
@@ -162,7 +165,11 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.picture_area, 1)
         right_layout.addWidget(self.run_bar)
         self.history_strip = HistoryStrip(self.model.history)
-        right_layout.addWidget(self.history_strip)
+        self.queue_panel = QueuePanel(self.model.queue)
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.addTab(self.history_strip, "History")
+        self.bottom_tabs.addTab(self.queue_panel, "Queue")
+        right_layout.addWidget(self.bottom_tabs)
         self.compare_view = CompareView(self.model.history, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -215,6 +222,7 @@ class MainWindow(QMainWindow):
 
         run_menu = bar.addMenu("&Run")
         self.run_action = action(run_menu, "Run", self.start_run, "Ctrl+Return")
+        action(run_menu, "Queue", lambda: self.model.queue.add_current(), "Ctrl+Shift+Return")
         self.pause_action = action(run_menu, "Pause / Resume", self.toggle_pause, "Ctrl+P")
         self.stop_action = action(run_menu, "Stop", self.stop_run, "Esc")
         run_menu.addSeparator()
@@ -300,12 +308,9 @@ class MainWindow(QMainWindow):
         self.run_action.setEnabled(not busy)
         self.pause_action.setEnabled(controllable)
         self.stop_action.setEnabled(controllable)
-        panels = (self.basic_panel, self.settings_panel, self.layers_panel, self.preset_panel)
-        for w in (self.mode_combo, *panels):
-            w.setEnabled(not busy)
-        mode = Mode(self.model.settings.mode)
-        self.content_picker.setEnabled(not busy and mode.uses_content)
-        self.style_picker.setEnabled(not busy and mode.uses_styles)
+        mode = Mode(self.model.settings.mode)  # editable during a run: Queue takes the edits
+        self.content_picker.setEnabled(mode.uses_content)
+        self.style_picker.setEnabled(mode.uses_styles)
 
     def _show_status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -391,7 +396,10 @@ class MainWindow(QMainWindow):
             self.load_settings_from(path)
 
     def load_settings_from(self, path: str) -> bool:
-        return self.model.load_picture_settings(path, use_file=self._confirm_start_file)
+        if not self.model.load_picture_settings(path, use_file=self._confirm_start_file):
+            return False
+        self.model.history.restore_picture_inputs(path)  # its pictures, verified by content
+        return True
 
     def _confirm_start_file(self, path: str) -> bool:
         """A picture may name any file here as its start image: the user decides. The name is

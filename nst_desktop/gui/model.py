@@ -32,6 +32,7 @@ from nst_desktop.gui.history_model import HistoryModel
 from nst_desktop.gui.picker_support import DisplayImage, load_display
 from nst_desktop.gui.picture import Picture, PictureKind, Source, photo
 from nst_desktop.gui.progress import ProgressLine
+from nst_desktop.gui.queue_model import QueueModel
 from nst_desktop.gui.regions import RegionsModel
 from nst_desktop.gui.run_state import RunLog, RunState
 
@@ -108,6 +109,7 @@ class WindowModel(QObject):
         self.stylesChanged.connect(lambda entries: self.regions.set_styles([p for p, _ in entries]))
         self.regions.message.connect(lambda text: self.show_message(text, "warning"))
         self.history = HistoryModel(self)
+        self.queue = QueueModel(self)
 
     # ================================================================== settings
     @property

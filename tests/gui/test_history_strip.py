@@ -199,3 +199,23 @@ def test_compare_two_runs_and_a_run_with_its_photo(qtbot, tmp_path, images):
     assert np.array_equal(w.model.history.comparison.left, photo)
     assert view.left_caption.text() == "Photo photo.png" and view.differences.count() == 1
     view.close()
+
+
+def test_load_settings_from_image_brings_back_both_styles_verified(qtbot, tmp_path, images):
+    from nst_desktop.core.images import save_image
+
+    files = input_files(images["photo"], [(images["art1"], 3.0), (images["art2"], 1.0)])
+    made = tmp_path / "made.png"
+    meta = {"settings": {"mode": "transfer", "seed": 9, "style_blend": [3.0, 1.0]},
+            "files": [f.to_dict() for f in files]}  # fmt: skip
+    save_image(np.zeros((8, 8, 3), np.uint8), made, metadata=meta)
+    w = _window(qtbot, tmp_path)
+    w.model.set_styles([(str(images["photo"]), 1.0)])
+    assert w.load_settings_from(str(made))
+    assert w.model.styles == [(str(images["art1"]), 3.0), (str(images["art2"]), 1.0)]
+    assert w.model.settings.seed == 9 and w.model.message is None
+    Image.new("RGB", (30, 40), (1, 2, 3)).save(images["art2"])  # no longer the picture it was
+    w.model.set_styles([(str(images["photo"]), 1.0)])
+    assert w.load_settings_from(str(made))
+    assert "style art2.png" in w.model.message.text and "art1" not in w.model.message.text
+    assert w.model.styles == [(str(images["photo"]), 1.0)]  # a blend of one is not the blend

@@ -1,0 +1,77 @@
+"""Take docs/history.png (the window with its history strip) and docs/compare.png (the compare
+window), from the real window on the bundled samples.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_history_screenshots.py
+
+Three runs over style weights go through the window's queue into a private history folder;
+then the strip shows them and two are compared. Random weights are used unless the ImageNet
+weights are on this computer (with random weights the pictures show no real style).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+DOCS = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    data = Path(tempfile.mkdtemp())
+    os.environ["NST_DESKTOP_DATA_DIR"] = str(data)
+    from PySide6.QtCore import QSettings
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    _app = QApplication([])  # kept: the window needs it alive
+    from nst_desktop.core.paths import resources_dir
+    from nst_desktop.core.weights import torchvision_weights_available
+    from nst_desktop.gui.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(data / "prefs.ini"), QSettings.Format.IniFormat))
+    window.resize(1360, 900)
+    window.show()
+
+    def spin(until, limit: float = 900) -> None:
+        end = time.monotonic() + limit
+        while not until() and time.monotonic() < end:
+            QTest.qWait(20)  # a Python loop over processEvents leaks references to None
+
+    spin(lambda: window.runs.engine_ready)
+    samples = resources_dir() / "samples"
+    window.model.set_content(str(samples / "content_landscape.png"))
+    window.model.set_styles([(str(samples / "style_swirls.png"), 1.0)])
+    if not torchvision_weights_available():
+        window.model.update_settings(weights="random")
+    window.model.update_settings(size=96, steps=15, init="content")
+    queue = window.model.queue
+    photo = window.model.content_path
+    weights = (1e4, 1e6, 1e8)
+    queue.add_many([(f"style weight {w:g}", photo, {"style_weight": w, "seed": i})
+                    for i, w in enumerate(weights)])  # fmt: skip
+    spin(lambda: not queue.going and window.model.run_state == "idle")
+    history = window.model.history
+    spin(lambda: len(history.entries) == len(weights))
+    first, second = history.entries[-1].id, history.entries[0].id
+    history.select(first)
+    history.select(second)
+    spin(lambda: window.history_strip.thumbs_pending == 0, limit=10)
+    QTest.qWait(300)
+    window.grab().save(str(DOCS / "history.png"))
+    history.compare_with_previous()
+    view = window.compare_view
+    view.resize(1000, 640)
+    QTest.qWait(300)
+    view.grab().save(str(DOCS / "compare.png"))
+    view.close()
+    window.close()
+    print(f"wrote {DOCS / 'history.png'} and {DOCS / 'compare.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
