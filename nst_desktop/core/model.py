@@ -153,8 +153,9 @@ class LayerWatch:
             self.spent += int(new * GRAD_PASS_FACTOR)
             need = self.spent
         else:
-            need = self.kept + x.numel() * x.element_size() + new
+            held = x.numel() * x.element_size()
+            need = self.kept + held + new
             if keep:
-                self.kept += new
+                self.kept += new or held  # an in-place layer keeps its input
         if need > self.headroom:
             self.guard.refuse(need)
