@@ -4,7 +4,8 @@ The CLI, the GUI worker and the tests all consume :func:`run`. It never raises f
 can cause mid-run (non-finite loss, out of memory, a vanished device): the last record then has
 status ``nonfinite`` or ``error``, a one-sentence message and the last good image, so no work is
 lost. Stop and pause are flags on :class:`RunControl`, checked before every evaluation and, through
-the network's :class:`~nst_desktop.core.model.LayerWatch`, before every layer (targets included).
+the network's :class:`~nst_desktop.core.model.LayerWatch`, before every layer of the targets' passes
+(the memory guard's abort also before every layer of an evaluation).
 """
 
 from __future__ import annotations
@@ -95,12 +96,17 @@ class RunControl:
             self.error = error
         self.stop()
 
-    def check(self) -> None:
-        """Raise :class:`RunStopped` (or the abort's error) once the run is stopped."""
+    def check(self, evaluating: bool = False) -> None:
+        """Raise :class:`RunStopped` (or the abort's error) once the run is stopped.
+
+        ``evaluating``: inside an evaluation only an abort ends it; the user's stop lets the
+        evaluation in flight finish (its picture is a step of the run).
+        """
         if self._stop.is_set():
             if self.error is not None:
                 raise self.error
-            raise RunStopped
+            if not evaluating:
+                raise RunStopped
 
     def pause(self) -> None:
         self._running.clear()
@@ -218,6 +224,8 @@ def run(
                 layer_watch, setup,
             )  # fmt: skip
         except (RunStopped, MemoryGuardError, RuntimeError) as exc:
+            if setup.start_pixels is None and previous is None:
+                raise  # nothing made yet: the run never began (the caller says so)
             # Same contract as a failure mid-run: a final record with the best image there is.
             yield _setup_ended(exc, setup, previous, done_before, total, watch, index, stage)
             return
@@ -268,7 +276,7 @@ def _set_up_stage(
     setup: _StageSetup,
 ) -> tuple[Objective, torch.Tensor, np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """One stage's start image and objective (its targets computed); checks the stop flag."""
-    layer_watch.check()
+    layer_watch.check(False)
     layers = list(stage.content_layers) + list(stage.style_layers)
     min_side = _deepest_min_side(layers)
     # The image being optimized takes the shape of the content image (transfer, content
@@ -287,7 +295,7 @@ def _set_up_stage(
     # fails so badly that even its memory cannot be read any more.
     setup.start_pixels = start_pixels = to_uint8(init)
     post = _color_post(settings, stage.mode, shape_img)
-    layer_watch.check()
+    layer_watch.check(False)
     style_size = max(min_side, round(stage.size * settings.style_scale))
     style_ts = [
         to_tensor(resize_longest(img, style_size, min_side), device)
