@@ -377,6 +377,6 @@ def test_run_host_out_of_memory_inside_torch_is_called_out_of_memory():
     outcome, message = proc.stdout.strip().splitlines()[-2:]
     assert outcome == "error|out-of-memory|True"
     assert message == (
-        "The computer ran out of memory, so the run stopped and kept the last good image; lower "
+        "The computer ran out of memory, so the run stopped and kept the start picture; lower "
         "the size, use Adam instead of L-BFGS, or close other programs."
     )

@@ -230,3 +230,29 @@ def test_stop_between_scales_ends_before_the_next_scale(pictures):
     assert session.result.status == RunStatus.STOPPED
     assert [r.stage for r in records if not r.final].count(1) == 0  # no evaluation at scale 2
     assert session.result.iterations == 2
+
+
+# ----------------------------------------------------------------- what is read on a GPU
+def test_the_cuda_reading_counts_the_allocators_unused_cache(monkeypatch):
+    import torch
+
+    from nst_desktop.core.device import memory_reader
+
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (10 * GB, 80 * GB))
+    monkeypatch.setattr(torch.cuda, "memory_reserved", lambda device: 30 * GB)
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device: 25 * GB)
+    reading = memory_reader(torch.device("cuda:0"))()
+    assert reading == Reading(15 * GB, 80 * GB, "GPU memory")
+    assert reserve_bytes(reading.total) == 4 * GB  # 5 % of 80 GB
+
+
+def test_the_mps_reading_is_the_recommended_working_set(monkeypatch):
+    import torch
+
+    from nst_desktop.core.device import memory_reader
+
+    monkeypatch.setattr(torch.mps, "recommended_max_memory", lambda: 20 * GB, raising=False)
+    monkeypatch.setattr(torch.mps, "current_allocated_memory", lambda: 6 * GB)
+    reading = memory_reader(torch.device("mps"))()
+    assert reading == Reading(14 * GB, 20 * GB, "GPU memory")
+    assert memory_reader(torch.device("cpu")) is None  # the host's reading covers the CPU

@@ -77,7 +77,8 @@ def test_largest_fitting_size_is_monotonic(monkeypatch):
     s = RunSettings()
     sizes = []
     for gb in (0.5, 1, 2, 4, 8):
-        monkeypatch.setattr(planner, "available_bytes", lambda device, gb=gb: int(gb * 2**30))
+        # the memory a run may take: the free memory less the guard's reserve
+        monkeypatch.setattr(planner, "usable_bytes", lambda device, gb=gb: int(gb * 2**30))
         size = planner.largest_fitting_size(s, "cpu")
         assert planner.peak_bytes(s, size) <= gb * 2**30
         assert planner.peak_bytes(s, size + 16) > gb * 2**30
@@ -159,7 +160,7 @@ def test_a_wide_picture_costs_its_own_pixels_not_a_square():
 
 
 def test_a_wide_picture_fits_at_a_larger_size(monkeypatch):
-    monkeypatch.setattr(planner, "available_bytes", lambda device: 2 * 2**30)
+    monkeypatch.setattr(planner, "usable_bytes", lambda device: 2 * 2**30)
     s = RunSettings(size=4096)
     square = planner.largest_fitting_size(s, "cpu")
     wide = planner.largest_fitting_size(s, "cpu", aspect=0.5)

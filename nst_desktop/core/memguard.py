@@ -65,7 +65,7 @@ def host_reading() -> Reading | None:
     """The computer's memory from /proc/meminfo (Linux); None elsewhere or when unreadable."""
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
-            text = f.read()
+            text = f.read(512)  # MemTotal and MemAvailable are its first and third lines
     except OSError:
         return None
     found: dict[str, int] = {}

@@ -125,14 +125,15 @@ def output_bytes(module: nn.Module, x: torch.Tensor) -> int:
 
 
 class LayerWatch:
-    """What a pass checks before each layer: the stop flag, and whether the layer's output
-    still fits the memory guard's headroom (so one huge allocation is refused, not made).
+    """What a pass checks before each layer: the stop flag (a user's stop ends the targets'
+    passes; an evaluation only ends early for an abort, the guard's), and whether the layer's
+    output still fits the memory guard's headroom (so one huge allocation is refused, not made).
 
     With gradients, every output stays until backward (times :data:`GRAD_PASS_FACTOR`); without
     (the targets), only the input, the output and the kept target layers are alive at once.
     """
 
-    def __init__(self, check: Callable[[], None], guard: MemoryGuard | None) -> None:
+    def __init__(self, check: Callable[[bool], None], guard: MemoryGuard | None) -> None:
         self.check = check
         self.guard = guard
         self.headroom: int | None = None
@@ -140,21 +141,23 @@ class LayerWatch:
         self.kept = 0
 
     def begin(self) -> None:
-        self.check()
+        self.check(torch.is_grad_enabled())
         self.headroom = self.guard.headroom() if self.guard is not None else None
         self.spent = self.kept = 0
 
     def before(self, module: nn.Module, x: torch.Tensor, *, keep: bool) -> None:
-        self.check()
+        evaluating = torch.is_grad_enabled()
+        self.check(evaluating)  # ``check(True)``: only an abort ends an evaluation midway
         if self.headroom is None or self.guard is None:
             return
         new = output_bytes(module, x)
-        if torch.is_grad_enabled():
+        if evaluating:
             self.spent += int(new * GRAD_PASS_FACTOR)
             need = self.spent
         else:
-            need = self.kept + x.numel() * x.element_size() + new
+            held = x.numel() * x.element_size()
+            need = self.kept + held + new
             if keep:
-                self.kept += new
+                self.kept += new or held  # an in-place layer keeps its input
         if need > self.headroom:
             self.guard.refuse(need)

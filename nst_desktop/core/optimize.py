@@ -4,7 +4,8 @@ The CLI, the GUI worker and the tests all consume :func:`run`. It never raises f
 can cause mid-run (non-finite loss, out of memory, a vanished device): the last record then has
 status ``nonfinite`` or ``error``, a one-sentence message and the last good image, so no work is
 lost. Stop and pause are flags on :class:`RunControl`, checked before every evaluation and, through
-the network's :class:`~nst_desktop.core.model.LayerWatch`, before every layer (targets included).
+the network's :class:`~nst_desktop.core.model.LayerWatch`, before every layer of the targets' passes
+(the memory guard's abort also before every layer of an evaluation).
 """
 
 from __future__ import annotations
@@ -96,12 +97,17 @@ class RunControl:
             self.error = error
         self.stop()
 
-    def check(self) -> None:
-        """Raise :class:`RunStopped` (or the abort's error) once the run is stopped."""
+    def check(self, evaluating: bool = False) -> None:
+        """Raise :class:`RunStopped` (or the abort's error) once the run is stopped.
+
+        ``evaluating``: inside an evaluation only an abort ends it; the user's stop lets the
+        evaluation in flight finish (its picture is a step of the run).
+        """
         if self._stop.is_set():
             if self.error is not None:
                 raise self.error
-            raise RunStopped
+            if not evaluating:
+                raise RunStopped
 
     def pause(self) -> None:
         self._running.clear()
@@ -323,15 +329,17 @@ def _run_stage(context: _RunContext, index: int, stage: Stage, last: bool) -> It
     # image: the stop flag and the memory guard are honoured between its layers and styles.
     setup = _StageSetup()
     try:
-        context.layer_watch.check()
+        context.layer_watch.check(False)
         tensors = _stage_inputs(context, stage)
         # A host copy: the picture to hand back if the device fails before any evaluation, or
         # fails so badly that even its memory cannot be read any more.
         setup.start_pixels = start_pixels = to_uint8(tensors.init)
         post = _color_post(context.settings, stage.mode, tensors.shape_img)
-        context.layer_watch.check()
+        context.layer_watch.check(False)
         objective = _objective(context, stage, tensors)
     except (RunStopped, MemoryGuardError, RuntimeError) as exc:  # RuntimeError: out of memory
+        if setup.start_pixels is None and context.previous is None:
+            raise  # nothing made yet: the run never began (the caller says so)
         yield _setup_ended(exc, setup, context, index, stage)
         return
     loop = _StageLoop(

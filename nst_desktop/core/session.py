@@ -493,7 +493,9 @@ class RunSession:
     def _result_of(self, final: StepRecord) -> RunResult:
         status = RunStatus(final.status)
         message = final.message or ("Done." if status == RunStatus.DONE else "")
-        if final.error is not None:
+        if isinstance(final.error, MemoryGuardError):  # the guard did its job: no traceback
+            log.warning("run ended by the memory guard: %s", message)
+        elif final.error is not None:
             log.error("run failed: %s", message, exc_info=final.error)
         return RunResult(
             status,
