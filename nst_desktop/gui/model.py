@@ -222,7 +222,7 @@ class WindowModel(QObject):
         """Apply what a picture may set (core.session.settings_from_picture) over the current
         settings; its blend weights too, when it had as many styles as are chosen now."""
         from nst_desktop.core.images import read_metadata
-        from nst_desktop.core.session import settings_from_picture
+        from nst_desktop.core.session import settings_from_picture, threads_in_use, threads_note
 
         name = Path(path).name
         meta = read_metadata(path)
@@ -235,6 +235,8 @@ class WindowModel(QObject):
         except SettingsError as exc:
             self.show_message(f"The settings in {name} cannot be used: {exc}")
             return False
+        note = threads_note(meta, threads_in_use(settings.threads))
+        warnings += [note] if note else []
         self.set_blend(settings.style_blend)
         self.set_settings(settings)
         if warnings:
