@@ -213,8 +213,9 @@ def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]
     """Defaults < --settings-from < --preset < explicit options; returns settings and warnings."""
     warnings: list[str] = []
     settings = RunSettings()
+    picture_meta = None
     if args.settings_from is not None:
-        settings = _picture_settings(args.settings_from, settings, warnings)
+        settings, picture_meta = _picture_settings(args.settings_from, settings, warnings)
     if args.preset:
         settings = _preset_settings(args.preset, settings, warnings)
     explicit = {
@@ -231,10 +232,14 @@ def settings_from_args(args: argparse.Namespace) -> tuple[RunSettings, list[str]
     if Mode(args.command).is_study and "init" not in explicit:
         if settings.init in ("content", "style"):
             settings = dataclasses.replace(settings, init="noise")
+    if picture_meta is not None:
+        warnings += _threads_warning(args.settings_from, picture_meta, settings.threads)
     return settings.validate(), warnings
 
 
-def _picture_settings(image: Path, base: RunSettings, warnings: list[str]) -> RunSettings:
+def _picture_settings(
+    image: Path, base: RunSettings, warnings: list[str]
+) -> tuple[RunSettings, dict]:
     """--settings-from: what a picture may set (core.session.settings_from_picture's rule)."""
     from .core.images import read_metadata
     from .core.session import settings_from_picture
@@ -247,7 +252,15 @@ def _picture_settings(image: Path, base: RunSettings, warnings: list[str]) -> Ru
         )
     settings, found = settings_from_picture(meta["settings"], base)
     warnings += [f"{image.name}: {w}" for w in found]
-    return settings
+    return settings, meta
+
+
+def _threads_warning(image: Path, meta: dict, threads: int) -> list[str]:
+    """Another CPU thread count than the picture's can change L-BFGS's pixels: say so."""
+    from .core.session import threads_in_use, threads_note
+
+    note = threads_note(meta, threads_in_use(threads))
+    return [f"{image.name}: {note}"] if note else []
 
 
 def _preset_settings(name: str, base: RunSettings, warnings: list[str]) -> RunSettings:
@@ -450,13 +463,11 @@ def _tell(event: Any, session: Any, progress: Progress) -> None:
     elif event.phase == Phase.WARNING:
         _say(f"warning: {event.text}")
     elif event.phase == Phase.TARGETS:
-        from .core.device import describe
-
         progress.stages = session.stages  # a tiled run's plan has its tiles as stages
         s = session.settings
         progress.message(
             f"{MODE_LABELS[s.mode]} at {s.size} px, {s.steps} iterations, "
-            f"{s.optimizer} on {describe(session.device)}"
+            f"{s.optimizer} on {session.where()}"
         )
 
 

@@ -20,6 +20,9 @@ def _private_app_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("NST_DESKTOP_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("TORCH_HOME", str(base / "torch"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    # 'auto' precision would measure bfloat16 in every process (seconds each on a CPU that
+    # emulates it); tests/test_precision.py lifts this to test the measuring itself.
+    monkeypatch.setenv("NST_DESKTOP_AUTO_PRECISION", "float32")
 
 
 _real_connect = socket.socket.connect

@@ -375,3 +375,28 @@ def test_metadata_is_json_safe(capsys, pics, tmp_path):
     out = tmp_path / "m.png"
     assert run_cli(capsys, "transfer", pics["content"], pics["style"], "-o", out, *FAST)[0] == 0
     json.dumps(meta(out))  # plain data only
+
+
+def test_first_line_says_the_precision_and_a_picture_remembers_the_threads(capsys, pics, tmp_path):
+    first = tmp_path / "first.png"
+    args = ["transfer", pics["content"], pics["style"], "-o", first, *FAST[:-1]]
+    code, err = run_cli(capsys, *args)
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    first_line = next(line for line in lines if line.startswith("Style transfer at 32 px"))
+    assert "in float32 (set by NST_DESKTOP_AUTO_PRECISION)" in first_line  # (conftest's pin)
+    used = torch.get_num_threads()
+    m = meta(first)
+    assert (m["threads"], m["precision"]) == (used, "float32")
+    assert m["loss"]["total"] > 0
+    again = tmp_path / "again.png"
+    try:
+        code, err = run_cli(
+            capsys, "transfer", pics["content"], pics["style"], "-o", again,
+            "--settings-from", first, *FAST, "--threads", str(used + 1),
+        )  # fmt: skip
+    finally:
+        torch.set_num_threads(used)
+    assert code == 0, err
+    assert f"made with {used} CPU threads and this computer uses {used + 1}" in err
+    assert "pixels can differ" in err

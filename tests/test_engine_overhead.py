@@ -75,7 +75,10 @@ def _tiny_images():
 
 
 def test_targets_are_computed_once_per_stage(monkeypatch):
-    """One network pass per evaluation, plus one per target image: targets are never recomputed."""
+    """One network pass per evaluation, plus one per target image: targets are never recomputed.
+
+    The one more pass at the end evaluates the saved 8-bit picture, whose loss is reported.
+    """
     calls = []
 
     class Counting(VGGFeatures):
@@ -93,7 +96,7 @@ def test_targets_are_computed_once_per_stage(monkeypatch):
     )
     evaluations = sum(1 for r in records if not r.final)
     assert evaluations == 5
-    assert len(calls) == evaluations + 3  # content target + two style targets
+    assert len(calls) == evaluations + 3 + 1  # content + two style targets, the saved picture
 
 
 def test_preview_copies_only_when_asked():

@@ -76,11 +76,14 @@ def _fail_forward_after(monkeypatch, passes: int, error: BaseException) -> None:
 
 def _assert_keeps_an_evaluated_image(recs) -> None:
     """The final image is one the run evaluated and previewed (the last good one or, for
-    L-BFGS, the best one), and the final record reports that image's loss."""
+    L-BFGS, the best one), and the final record reports that image's loss (evaluated on its
+    8-bit pixels, so within rounding of the loss the optimizer saw)."""
     final = recs[-1]
     assert final.image is not None and final.image.shape == (24, 32, 3)
-    same = [r for r in recs[:-1] if r.loss == final.loss and r.image is not None]
-    assert same and np.array_equal(final.image, same[-1].image)
+    same = [r for r in recs[:-1] if r.image is not None and np.array_equal(final.image, r.image)]
+    assert same  # (a frame inside an L-BFGS loss jump shows the best picture: closest loss)
+    closest = min(same, key=lambda r: abs(r.loss - final.loss))
+    assert final.loss == pytest.approx(closest.loss, rel=0.02)
 
 
 # ----------------------------------------------------------------- non-finite loss
@@ -99,8 +102,8 @@ def test_run_nonfinite_loss_adam_absurd_lr_keeps_the_last_finite_image(
     real = optimize.Objective.__call__
     calls = []
 
-    def poisoned(self, image):  # the 5th evaluation overflows
-        calls.append(1)
+    def poisoned(self, image):  # the 5th evaluation overflows (the saved picture's: no grad)
+        calls.append(1) if image.requires_grad else None
         total, terms = real(self, image)
         return (total * math.inf, terms * math.nan) if len(calls) >= 5 else (total, terms)
 
@@ -129,6 +132,8 @@ def test_run_stop_acts_within_one_evaluation(features, inputs, monkeypatch, opti
     calls = []
 
     def evaluation(self, image):
+        if not image.requires_grad:  # the saved picture's loss, after the run: not a step
+            return real(self, image)
         calls.append(1)
         if len(calls) == 5:
             control.stop()  # as the window's thread would, mid-evaluation

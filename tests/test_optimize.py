@@ -168,14 +168,15 @@ def test_steps_are_evaluations(features, content, style, kw, monkeypatch):
     real = optimize.Objective.__call__
 
     def counting(self, image):
-        calls.append(1)
+        calls.append(image.requires_grad)
         return real(self, image)
 
     monkeypatch.setattr(optimize.Objective, "__call__", counting)
     recs = collect(small(steps=7, **kw), Inputs(content, [style]), features)
     running = [r for r in recs if not r.final]
     assert [r.step for r in running] == list(range(1, 8))
-    assert len(calls) == 7
+    # Seven evaluations by the optimizer, then one of the saved 8-bit picture (no gradient).
+    assert calls == [True] * 7 + [False]
     assert recs[-1].final and recs[-1].step == 7 and recs[-1].total == 7
     assert all(r.total == 7 for r in recs)
 
@@ -213,17 +214,15 @@ class _PushUp(optimize.Objective):
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
-def test_only_adam_clamps(features, content, style, monkeypatch, optimizer):
+def test_both_optimizers_stay_in_range(features, content, style, monkeypatch, optimizer):
+    """Adam is clamped after each step, L-BFGS projected (the export must not clamp a thing)."""
     monkeypatch.setattr(optimize, "Objective", _PushUp)
     _PushUp.seen = []
     lr = 0.2 if optimizer == "adam" else None
     recs = collect(small(steps=12, optimizer=optimizer, lr=lr), Inputs(content, [style]), features)
     assert recs[-1].status == "done"
-    if optimizer == "lbfgs":
-        assert max(_PushUp.seen) > 1.05  # the closure saw the unclamped image
-    else:
-        assert max(_PushUp.seen) <= 1.0
-        assert max(_PushUp.seen[1:]) == 1.0  # it got there and was held
+    assert max(_PushUp.seen) <= 1.0
+    assert max(_PushUp.seen[1:]) == 1.0  # it got there and was held
 
 
 # ----------------------------------------------------------------- inits
@@ -493,3 +492,49 @@ def test_lbfgs_final_image_is_the_lowest_loss_one(features, content, style):
     best = min(running, key=lambda r: r.loss)
     assert final.status == "done" and final.step == 25
     assert final.loss == best.loss and np.array_equal(final.image, best.image)
+
+
+# ----------------------------------------------------------------- no repeated evaluation
+@pytest.mark.parametrize("line_search", [True, False])
+def test_no_point_is_evaluated_twice(features, content, style, monkeypatch, line_search):
+    """The line search ends on a point it evaluated; the next step() must not evaluate it again."""
+    seen: list[bytes] = []
+    real = optimize.Objective.__call__
+
+    def recording(self, image):
+        if image.requires_grad:  # the optimizer's evaluations, not the final 8-bit check
+            seen.append(image.detach().numpy().tobytes())
+        return real(self, image)
+
+    monkeypatch.setattr(optimize.Objective, "__call__", recording)
+    settings = small(steps=30, lbfgs_line_search=line_search, init="content")
+    recs = collect(settings, Inputs(content, [style]), features)
+    assert recs[-1].status == "done" and recs[-1].step == 30
+    assert len(seen) == 30  # every counted step is one evaluation ...
+    assert len(set(seen)) == len(seen)  # ... of a point not evaluated before
+
+
+# ----------------------------------------------------------------- loss jumps and the preview
+class _Jump(optimize.Objective):
+    """Multiplies the loss by 1000 at the fifth evaluation: one of L-BFGS's jumps."""
+
+    calls = 0
+
+    def __call__(self, image):
+        total, terms = super().__call__(image)
+        if image.requires_grad:
+            _Jump.calls += 1
+            if _Jump.calls == 5:
+                return total * 1000, terms * 1000
+        return total, terms
+
+
+def test_jump_frames_show_the_best_picture(features, content, style, monkeypatch):
+    monkeypatch.setattr(optimize, "Objective", _Jump)
+    _Jump.calls = 0
+    recs = collect(small(steps=8), Inputs(content, [style]), features, want_image=1)
+    running = [r for r in recs if not r.final]
+    best = min(running[:4], key=lambda r: r.loss)
+    assert running[4].loss > 100 * best.loss
+    assert np.array_equal(running[4].image, best.image)  # the jump's frame: best so far
+    assert not np.array_equal(running[3].image, running[2].image)  # ordinary frames move

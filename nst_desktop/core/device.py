@@ -56,9 +56,9 @@ def resolve_device(name: str) -> torch.device:
 def use_bfloat16(precision: str, device: torch.device) -> bool:
     """Whether to run the network in bfloat16 autocast.
 
-    'auto' picks bfloat16 only where it was measured to pay (see BENCHMARKS.md): CUDA GPUs with
-    native bfloat16. On the CPU it stays float32: on an AVX2-only CPU (no avx512_bf16/AMX)
-    bfloat16 autocast was measured 35-200x slower per evaluation (BENCHMARKS.md).
+    Runs started by the CLI or the window never get 'auto' here: the session resolves it by
+    measurement first (core/precision.py). For direct engine callers (benchmarks, tests)
+    'auto' is bfloat16 on CUDA GPUs with native bfloat16 and float32 elsewhere.
     """
     if precision == "bfloat16":
         return True

@@ -447,15 +447,32 @@ def _make_optimizer(settings: RunSettings, x: torch.Tensor) -> torch.optim.Optim
     )
 
 
+#: A loss this many times the best so far is one of L-BFGS's jumps (see :class:`_StageLoop`).
+JUMP_FACTOR = 10.0
+
+
+def _mask_outward(x: torch.Tensor) -> None:
+    """Zero the gradient where a pixel sits on a bound and descent would push it out."""
+    g = x.grad
+    if g is None:
+        return
+    with torch.no_grad():
+        out = ((x <= 0.0) & (g > 0)) | ((x >= 1.0) & (g < 0))
+        g.masked_fill_(out, 0.0)
+
+
 class _StageLoop:
     """One stage's loop: the optimizer, its closure and the image a final record gets.
 
     The final image is, for L-BFGS, the lowest-loss image evaluated: without a line search its
-    loss may jump by 10-10,000x for a few steps before it recovers (benchmarks/lbfgs_compare.py
-    prints the largest jump), and a stop or the end of the budget inside such a jump must not
-    hand over the bad image. For Adam it is the last one (its loss drifts rather than jumps, and
-    its last image is the one the user watched arrive). The final record carries that image's
-    loss and terms, under the step number of the last evaluation.
+    loss may jump by 10-25,000x for a few steps before it recovers (24,484x was measured at
+    128 px from the content image; benchmarks/lbfgs_compare.py prints the largest jump), and a
+    stop or the end of the budget inside such a jump must not hand over the bad image. For Adam
+    it is the last one (its loss drifts rather than jumps, and its last image is the one the
+    user watched arrive). The final record carries the loss and terms of the picture it hands
+    over, evaluated on its 8-bit pixels (:meth:`_saved_terms`), under the step number of the
+    last evaluation. With L-BFGS every evaluated image lies in [0, 1] (:meth:`_project`), so
+    the rounding to 8 bits is all that separates the saved picture from the optimized one.
     """
 
     def __init__(
@@ -484,6 +501,8 @@ class _StageLoop:
         self.scale: float | None = None
         self.count = 0
         self.halt: tuple[str, str, BaseException | None] | None = None
+        # L-BFGS's last evaluation: (image, scaled loss, gradient), see evaluate().
+        self.last_eval: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     def _halt_stopped(self) -> None:
         """The halt of a stopped run: the user's stop, or the abort's error (the memory guard)."""
@@ -500,13 +519,24 @@ class _StageLoop:
             self.watch.wait_while_paused(self.control)
         if self.control.stopped:
             self._halt_stopped()
-        if self.count >= self.steps:
-            raise _Halt
 
     def evaluate(self) -> torch.Tensor:
-        """The optimizer's closure: one evaluation, one pending record."""
+        """The optimizer's closure: one evaluation, one pending record.
+
+        L-BFGS's line search ends on a point it has evaluated, and the next step() starts by
+        evaluating that same point again: the last evaluation is kept and handed back when the
+        image has not moved, so only real evaluations count as steps.
+        """
         self._check_control()
         x = self.x
+        if self.lbfgs:
+            with torch.no_grad():
+                x.clamp_(0.0, 1.0)
+        cached = self._cached(x)
+        if cached is not None:
+            return cached
+        if self.count >= self.steps:
+            raise _Halt
         self.opt.zero_grad(set_to_none=True)
         try:
             loss, terms = self.objective(x)
@@ -525,8 +555,9 @@ class _StageLoop:
             )
             raise _Halt
         self.count += 1
-        step = self.step0 + self.count
-        rec = StepRecord(step, self.total, total_loss, *values, self.watch.elapsed())
+        rec = StepRecord(
+            self.step0 + self.count, self.total, total_loss, *values, self.watch.elapsed()
+        )
         self.pending.append(rec)
         if self.scale is None:
             # The optimizer sees the loss scaled to 1 at the start: L-BFGS's curvature update
@@ -535,13 +566,44 @@ class _StageLoop:
             self.scale = 1.0 / total_loss if total_loss > 0 else 1.0
         loss = loss * self.scale
         loss.backward()
-        if not self.lbfgs or self.kept_rec is None or total_loss < self.kept_rec.loss:
+        if self.lbfgs:
+            _mask_outward(x)
+        self._remember(x, loss, rec)
+        return loss
+
+    def _cached(self, x: torch.Tensor) -> torch.Tensor | None:
+        """The last evaluation's scaled loss, its gradient restored, if ``x`` is that point."""
+        last = self.last_eval
+        if last is None or not torch.equal(last[0], x.detach()):
+            return None
+        x.grad = last[2].clone()
+        return last[1]
+
+    def _remember(self, x: torch.Tensor, loss: torch.Tensor, rec: StepRecord) -> None:
+        """Keep the best (L-BFGS) or last (Adam) image, the picture asked for, and the cache."""
+        if self.lbfgs:
+            assert x.grad is not None
+            self.last_eval = (x.detach().clone(), loss.detach(), x.grad.detach().clone())
+        if not self.lbfgs or self.kept_rec is None or rec.loss < self.kept_rec.loss:
             self.kept.copy_(x.detach())
             self.kept_rec = rec
-        if self.want_image(step):
-            rec.image = self.post(to_uint8(x))
+        if self.want_image(rec.step):
+            # Inside one of L-BFGS's loss jumps the picture is noise for a few steps: the
+            # preview, snapshots and time-lapse get the best picture so far instead.
+            jumping = self.lbfgs and rec.loss > JUMP_FACTOR * self.kept_rec.loss
+            rec.image = self.post(to_uint8(self.kept if jumping else x))
             self.seen = rec
-        return loss
+
+    def _project(self, before: torch.Tensor) -> None:
+        """Clamp the iterate to [0, 1] and make L-BFGS's next curvature pair use the real step."""
+        with torch.no_grad():
+            self.x.clamp_(0.0, 1.0)
+        state = self.opt.state[self.x]
+        t = state.get("t")
+        if t is None or not t:
+            return
+        # torch forms s = d * t from the stored direction; the projected step is shorter.
+        state["d"] = (self.x.detach() - before).view(-1).div_(t)
 
     def _choose_line_search(self) -> None:
         # Without curvature pairs L-BFGS steps along the bare gradient with step length lr,
@@ -560,6 +622,7 @@ class _StageLoop:
             while self.count < self.steps and self.halt is None:
                 if self.lbfgs:
                     self._choose_line_search()
+                before = self.x.detach().clone() if self.lbfgs else None
                 try:
                     self.opt.step(self.evaluate)
                 except _Halt:
@@ -567,6 +630,8 @@ class _StageLoop:
                 if not self.lbfgs:
                     with torch.no_grad():
                         self.x.clamp_(0.0, 1.0)
+                elif before is not None:
+                    self._project(before)
                 yield from self.pending
                 self.pending.clear()
         except (torch.cuda.OutOfMemoryError, RuntimeError) as exc:
@@ -574,6 +639,22 @@ class _StageLoop:
             self.pending.clear()
             self.halt = (ERROR, runtime_message(exc, self.kept_what), exc)
         yield self._final_record(start_pixels)
+
+    def _saved_terms(self, image: np.ndarray) -> list[float] | None:
+        """The weighted terms of the 8-bit picture that is saved, or None if they cannot be had.
+
+        The reported final loss is the loss of what the user gets: the rounded (and, with a
+        colour option, recoloured) picture, not the float image the optimizer last held.
+        """
+        try:
+            pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].contiguous()
+            x = pixels.to(device=self.x.device, dtype=torch.float32).div_(255.0)
+            with torch.no_grad():
+                _, terms = self.objective(x)
+            values = terms.tolist()
+        except RuntimeError:  # the device failed: keep the loss the optimizer measured
+            return None
+        return values if math.isfinite(sum(values)) else None
 
     def _final_record(self, start_pixels: np.ndarray) -> StepRecord:
         """The kept image with its loss and terms, under the step number of the last evaluation."""
@@ -588,13 +669,14 @@ class _StageLoop:
                 final_rec = self.seen
             image = final_rec.image if final_rec is not None else self.post(start_pixels)
         nan = math.nan
+        terms = self._saved_terms(image) if final_rec is not None else None
+        if terms is None:
+            terms = [final_rec.content, final_rec.style, final_rec.tv] if final_rec else [nan] * 3
         return StepRecord(
             self.step0 + self.count,
             self.total,
-            final_rec.loss if final_rec else nan,
-            final_rec.content if final_rec else nan,
-            final_rec.style if final_rec else nan,
-            final_rec.tv if final_rec else nan,
+            sum(terms),
+            *terms,
             self.watch.elapsed(),
             image=image,
             status=status,

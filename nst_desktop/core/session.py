@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -205,9 +206,18 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def build_metadata(
-    settings: RunSettings, inputs: RunInputs, *, weights: str | None, device: str | None
+    settings: RunSettings,
+    inputs: RunInputs,
+    *,
+    weights: str | None,
+    device: str | None,
+    engine: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What a picture remembers of how it was made (status and iterations are added at the end)."""
+    """What a picture remembers of how it was made (status, iterations and loss come at the end).
+
+    ``engine`` is what the run actually used where a setting leaves it open: the precision
+    (and why), the CPU thread count (L-BFGS's pixels depend on it).
+    """
     meta: dict[str, Any] = {
         "version": __version__,
         "settings": settings.to_dict(),
@@ -219,7 +229,29 @@ def build_metadata(
         meta["weights"] = weights
     if device is not None:
         meta["device"] = device
+    meta.update(engine or {})
     return meta
+
+
+def threads_note(embedded: dict[str, Any], threads_here: int) -> str | None:
+    """A warning when a picture was made with another CPU thread count than this run will use."""
+    made = embedded.get("threads")
+    device = str(embedded.get("device", "cpu"))
+    if not isinstance(made, int) or isinstance(made, bool) or not device.startswith("cpu"):
+        return None
+    if made == threads_here:
+        return None
+    return (
+        f"it was made with {made} CPU threads and this computer uses {threads_here}, so the "
+        "pixels can differ slightly from the picture's"
+    )
+
+
+def threads_in_use(setting: int) -> int:
+    """The CPU thread count a run with the ``threads`` setting computes with."""
+    import torch
+
+    return setting if setting > 0 else torch.get_num_threads()
 
 
 def settings_from_picture(
@@ -290,6 +322,7 @@ class RunSession:
         self.guard: MemoryGuard | None = None  # this run's, once the device is known
         self.result: RunResult | None = None
         self.device: Any = None
+        self.precision: Any = None  # precision.Choice, once the run is prepared
         self.metadata = build_metadata(self.settings, self.inputs, weights=None, device=None)
         self._last: StepRecord | None = None  # the latest record with a picture
         self._step = 0
@@ -326,13 +359,15 @@ class RunSession:
         import torch  # noqa: F401 - the thread count must reach torch before any torch work
 
         from . import optimize
-        from .device import describe, resolve_device
+        from .device import resolve_device
         from .inputs import load_run_images
+        from .precision import choose as choose_precision
 
         if settings.threads > 0:
             torch.set_num_threads(settings.threads)
         self.device = resolve_device(settings.device)
         self._start_guard()
+        self.precision = choose_precision(settings.precision, self.device)
         self._event(Phase.READING, "Reading the images…")
         images = load_run_images(
             settings, self.inputs.content, [s.path for s in self.inputs.styles]
@@ -354,14 +389,34 @@ class RunSession:
         self.control.check()
         if not loaded.trained:
             self._event(Phase.NOTE, f"using {loaded.label} weights; results show no real style.")
+        engine = {
+            "precision": self.precision.precision,
+            "precision_reason": self.precision.reason,
+            "threads": torch.get_num_threads(),
+        }
         self.metadata = build_metadata(
-            settings, self.inputs, weights=loaded.label, device=str(self.device)
+            settings, self.inputs, weights=loaded.label, device=str(self.device), engine=engine
         )
         engine_inputs = optimize.Inputs(content, styles, regions)
-        prepared = _Prepared(settings, engine_inputs, loaded.features, self.device, loaded.trained)
+        # The engine gets the precision decided here: 'auto' is resolved by measurement.
+        engine_settings = dataclasses.replace(settings, precision=self.precision.precision)
+        prepared = _Prepared(
+            engine_settings, engine_inputs, loaded.features, self.device, loaded.trained
+        )
         self._plan_tiles(prepared)
-        self._event(Phase.TARGETS, f"Computing the targets on {describe(self.device)}…")
+        self._event(Phase.TARGETS, f"Computing the targets on {self.where()}…")
         return prepared
+
+    def where(self) -> str:
+        """The device and the precision, with why: "CPU (2 threads) in float32 (bfloat16 …)"."""
+        from .device import describe
+
+        if self.device is None:
+            return ""
+        text = describe(self.device)
+        if self.precision is not None:
+            text += f" in {self.precision.precision} ({self.precision.reason})"
+        return text
 
     def _plan_tiles(self, p: _Prepared) -> None:
         """A picture that does not fit under the memory ceiling is made in tiles: plan it and say
@@ -419,10 +474,9 @@ class RunSession:
 
     def _run(self, p: _Prepared) -> Iterator[StepRecord]:
         from . import optimize
-        from .device import describe
 
         self.control.check()  # a stop (or the memory guard) while the weights were loading
-        running = f"Running on {describe(p.device)}"
+        running = f"Running on {self.where()}"
         if not p.trained:
             running += " with untrained random weights (no real style)"
         final = None
@@ -502,7 +556,7 @@ class RunSession:
             message,
             Failure(final.failure) if final.failure else None,
             self._picture(final.image),
-            self._final_metadata(status, final.step),
+            self._final_metadata(status, final.step, final),
             final.step,
             cells=list(self._cells),
             error=final.error,
@@ -536,8 +590,19 @@ class RunSession:
     def _untrained(self) -> bool:
         return "untrained" in self._weights_label
 
-    def _final_metadata(self, status: RunStatus, iterations: int) -> dict[str, Any]:
-        return {**self.metadata, "status": status, "iterations": iterations}
+    def _final_metadata(
+        self, status: RunStatus, iterations: int, final: StepRecord | None = None
+    ) -> dict[str, Any]:
+        meta = {**self.metadata, "status": status, "iterations": iterations}
+        if final is not None and math.isfinite(final.loss) and self.mode != Mode.SWEEP:
+            # The loss of the picture that is saved, on its 8-bit pixels (optimize.py).
+            meta["loss"] = {
+                "total": final.loss,
+                "content": final.content,
+                "style": final.style,
+                "tv": final.tv,
+            }
+        return meta
 
     def sweep_pictures(self) -> dict[str, Any]:
         """The sweep's three grids (both rows, content, style) from the cells computed."""

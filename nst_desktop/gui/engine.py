@@ -92,7 +92,13 @@ class PlannerProbe(QObject):
 
 
 def _probe(device: str, job: BackgroundJob) -> Any:
-    from nst_desktop.core import planner
+    """The planner's calibration, then (once per machine, cached) 'auto' precision's probe,
+    so a run in the window finds the precision decided instead of measuring it first."""
+    from nst_desktop.core import planner, precision
     from nst_desktop.core.device import resolve_device
 
-    return planner.probe(str(resolve_device(device)), cancelled=lambda: job.cancelled)
+    resolved = resolve_device(device)
+    calibration = planner.probe(str(resolved), cancelled=lambda: job.cancelled)
+    if not job.cancelled:  # a closing window does not wait for a measurement it will not use
+        precision.choose("auto", resolved)
+    return calibration

@@ -241,7 +241,7 @@ class WindowModel(QObject):
         image the picture names as a file on this computer is used only when ``use_file`` (the
         user, asked) says yes."""
         from nst_desktop.core.images import read_metadata
-        from nst_desktop.core.session import settings_from_picture
+        from nst_desktop.core.session import settings_from_picture, threads_in_use, threads_note
 
         name = Path(path).name
         meta = read_metadata(path)
@@ -258,6 +258,8 @@ class WindowModel(QObject):
         except SettingsError as exc:
             self.show_message(f"The settings in {name} cannot be used: {exc}")
             return False
+        note = threads_note(meta, threads_in_use(settings.threads))
+        warnings += [note] if note else []
         self.set_blend(settings.style_blend)
         self.set_settings(settings)
         warnings += self._picture_regions(meta)
