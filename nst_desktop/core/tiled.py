@@ -334,6 +334,8 @@ def _feature_sums(
                     :, :, (top - t) // d : (box[2] - t) // d, (left - lf) // d : (box[3] - lf) // d
                 ]
                 n = f.shape[-2] * f.shape[-1]
+                if n == 0:  # a strip at the edge narrower than one cell of a deep layer
+                    continue
                 if gram:
                     with torch.autocast(device_type=ctx.device.type, enabled=False):
                         flat = f.reshape(f.shape[0], f.shape[1], n).float()
