@@ -258,6 +258,18 @@ class _RunContext:
 
 
 @dataclass
+class LoopShared:
+    """What one optimization loop needs from its run: a stage of :func:`run`, or a tile of a
+    tiled run (core/tiled.py)."""
+
+    control: RunControl
+    watch: _Stopwatch
+    want_image: Callable[[int], bool]
+    done_before: int  # the evaluations made before this loop
+    total: int
+
+
+@dataclass
 class _StageInputs:
     """One stage's tensors: the shape image, its content and style targets and the start image."""
 
@@ -481,7 +493,7 @@ class _StageLoop:
         objective: Objective,
         init: torch.Tensor,
         steps: int,
-        context: _RunContext,
+        context: _RunContext | LoopShared,
         post: Callable[[np.ndarray], np.ndarray],
     ) -> None:
         self.objective, self.steps, self.post = objective, steps, post

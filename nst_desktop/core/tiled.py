@@ -198,16 +198,20 @@ class _Tile:
         if content_img is not None and stage.content_layers:
             content_t = to_tensor(content_img.crop((left, t, r, b)), ctx.device)
         objective = _objective(model, ctx.settings, stage, content_t, targets, bf16)
-        result: list[torch.Tensor] = []
-        for rec in optimize._optimize(
-            ctx.settings, objective, init, stage.steps, ctx.control, ctx.want_image, step0,
-            ctx.total, ctx.watch, to_uint8(init), self.preview, result,
-        ):  # fmt: skip
-            if rec.final and rec.status == DONE and result:
-                self.paste(result[0].detach().cpu())
+        # The loop works on the tile (its final loss is the tile's, on its own pixels); the
+        # pictures it hands out become the whole picture here.
+        shared = optimize.LoopShared(ctx.control, ctx.watch, ctx.want_image, step0, ctx.total)
+        loop = optimize._StageLoop(
+            ctx.settings, objective, init, stage.steps, shared, lambda pixels: pixels
+        )
+        for rec in loop.records(to_uint8(init)):
+            if rec.final and rec.status == DONE:
+                self.paste(loop.kept.detach().cpu())
                 rec.image = self.post(to_uint8(self.canvas))
+            elif rec.image is not None:
+                rec.image = self.preview(rec.image)
             yield rec
-        result.clear()  # the tile's optimizer state went with the generator; its image too
+        # the tile's optimizer state goes with the loop
 
     def _blend(self, tile: torch.Tensor) -> torch.Tensor:
         """The box of the picture with ``tile``'s box (crop coordinates) blended in."""
@@ -334,6 +338,8 @@ def _feature_sums(
                     :, :, (top - t) // d : (box[2] - t) // d, (left - lf) // d : (box[3] - lf) // d
                 ]
                 n = f.shape[-2] * f.shape[-1]
+                if n == 0:  # a strip at the edge narrower than one cell of a deep layer
+                    continue
                 if gram:
                     with torch.autocast(device_type=ctx.device.type, enabled=False):
                         flat = f.reshape(f.shape[0], f.shape[1], n).float()
