@@ -91,7 +91,7 @@ class LossPlot(QWidget):
             "How far the picture still is from the goal, per ingredient: content (the shapes "
             "of your photo), style (the textures of the artwork) and smoothness (tv). "
             "Lines flatten out when more iterations would change little. Right-click to "
-            "switch between values relative to the start and the raw losses."
+            "switch between each loss as a percentage of its first value and the raw losses."
         )
         self.relative = True
         self._series: dict[str, _Series] = {}
@@ -289,7 +289,7 @@ class LossPlot(QWidget):
         p.setPen(_AXIS)
         below = QRectF(plot.left(), plot.bottom() + fm.height() + 6, plot.width(), fm.height())
         p.drawText(below, Qt.AlignmentFlag.AlignCenter, "iteration")
-        title = "each loss, % of its first value" if self.relative else "loss"
+        title = "% of start" if self.relative else "loss"
         p.save()
         p.translate(2, plot.center().y())
         p.rotate(-90)
