@@ -83,3 +83,13 @@ def test_the_preview_sentence_goes_when_the_settings_change(tmp_path):
     assert m.message is not None
     m.update_settings(size=512)  # the change clears the message it made untrue
     assert m.message is None
+
+
+def test_the_advanced_settings_are_folded_away_until_asked_for(window):
+    header = window.advanced_header
+    box = window.settings_panel.knobs["lbfgs_history"].widget.parentWidget()
+    window.tabs.setCurrentIndex(1)
+    assert not header.isChecked() and box.isHidden()
+    header.click()
+    assert not box.isHidden()
+    assert not window.settings_panel.knobs["size"].widget.isHidden()  # the look's knobs stay
