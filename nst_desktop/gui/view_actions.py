@@ -30,9 +30,7 @@ class ViewActions(QObject):
         menu.addSeparator()
         self.plot_action = self._checkable(menu, "Loss plot", "Ctrl+Shift+L", True)
         self.plot_action.toggled.connect(self._plot_toggled)
-        self.relative_action = self._checkable(
-            menu, "Loss plot relative to each loss's peak", None, True
-        )
+        self.relative_action = self._checkable(menu, "Loss plot relative to the start", None, True)
         self.relative_action.toggled.connect(area.loss_plot.set_relative)
         area.loss_plot.relativeChanged.connect(self.relative_action.setChecked)
         area.plot_splitter.splitterMoved.connect(lambda *_: self._sync_plot_action())
