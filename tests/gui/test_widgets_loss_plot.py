@@ -164,7 +164,8 @@ def test_relative_view_starts_every_term_at_100_percent(plot):
     assert ys[0] == 0.0 and ys[-1] == pytest.approx(-math.log10(29))
     assert s.arrays(False)[1][0] == pytest.approx(6.0)
     content = plot._series["content"].arrays(True)[1]
-    assert content[0] == 0.0 and content[-1] == pytest.approx(math.log10(29))
+    assert content[0] == 0.0 and content[8] == pytest.approx(math.log10(9))
+    assert content[-1] == 1  # 2900 % is off the axis: along its top edge
     plot.add(30, 1.0, {"content": 1e9})  # ten decades up: along the top edge, 1000 %
     plot.grab()
     assert plot._series["content"].arrays(True)[1][-1] == 1
