@@ -65,7 +65,7 @@ def test_first_launch_on_a_processor_starts_at_preview_and_says_so_once(tmp_path
     assert not first_run.start_at_preview(m, qs, [("cpu", "CPU")], False)
     assert m.settings.size == 512
     assert first_run.start_at_preview(m, qs, [("cpu", "CPU")], True)
-    assert (m.settings.size, m.settings.steps) == (256, 100)
+    assert (m.settings.size, m.settings.steps) == (256, 60)
     text = m.message.text
     assert "Standard" in text and "full-size" in text and "minute" in text
     m2 = WindowModel()
