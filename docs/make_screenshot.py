@@ -25,7 +25,7 @@ def main() -> int:
     )
     parser.add_argument("--step", type=int, default=40, help="iteration at which to take it")
     parser.add_argument("--size", type=int, default=0, help="0: the window's first-run quality")
-    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=0, help="0: the window's first-run quality")
     args = parser.parse_args()
 
     from PySide6.QtCore import QSettings
@@ -55,7 +55,9 @@ def main() -> int:
         window.model.update_settings(weights="random")
     if args.size:
         window.model.update_settings(size=args.size)
-    window.model.update_settings(steps=args.steps, init="content")
+    if args.steps:
+        window.model.update_settings(steps=args.steps)
+    window.model.update_settings(init="content")
     # The planner's probe must not share the CPU with the run, or the estimate reads high.
     spin(lambda: window.estimator.calibrations.get("cpu") is not None, limit=120)
     window.estimator.update()

@@ -1,6 +1,7 @@
 """Quality tiers: what an artist picks instead of a size, iterations and scales.
 
-*Preview* is a quick look (about a minute on a laptop's processor), *Standard* the paper's
+*Preview* is a quick look (measured about 2.2 CPU-seconds per iteration at 256 px on a 2-core
+VM, so 60 iterations take about a minute and a quarter on two idle cores), *Standard* the paper's
 512 px and 500 iterations, *Print* a large picture made coarse to fine. A tier sets only the
 quality knobs (core.presets.QUALITY_KNOBS); the look stays. Torch-free.
 """
@@ -13,7 +14,7 @@ from .settings import RunSettings
 
 #: name -> (label, the values of the quality knobs)
 QUALITIES: dict[str, tuple[str, dict[str, int]]] = {
-    "preview": ("Preview", {"size": 256, "steps": 100, "scales": 1, "coarse_steps": 100}),
+    "preview": ("Preview", {"size": 256, "steps": 60, "scales": 1, "coarse_steps": 100}),
     "standard": ("Standard", {"size": 512, "steps": 500, "scales": 1, "coarse_steps": 100}),
     "print": ("Print", {"size": 1024, "steps": 300, "scales": 3, "coarse_steps": 150}),
 }
@@ -37,7 +38,7 @@ def label(name: str) -> str:
 
 
 def describe(name: str) -> str:
-    """ "Preview (256 px, 100 iterations)" """
+    """ "Preview (256 px, 60 iterations)" """
     values = QUALITIES[name][1]
     scales = f", {values['scales']} scales" if values["scales"] > 1 else ""
     return f"{label(name)} ({values['size']} px, {values['steps']} iterations{scales})"

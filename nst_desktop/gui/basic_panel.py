@@ -128,7 +128,7 @@ class BasicPanel(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Style strength", _ends("subtle", self.strength, "bold", self.strength_value))
         form.addRow("Brush size", _ends("fine", self.brush, "broad", self.brush_value))
-        form.addRow("Detail", _ends("detail", self.detail, "large forms"))
+        form.addRow("Emphasis", _ends("fine detail", self.detail, "large forms"))
         form.addRow("", self.detail_note)
         form.addRow("", self.colours)
         quality_box = QWidget()

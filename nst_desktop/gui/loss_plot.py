@@ -2,7 +2,9 @@
 
 By default each term is shown relative to its own first value (100 % at the start), so the
 question an artist asks, "is the picture still getting better?", reads off one scale however far
-apart the terms' sizes are; ``set_relative(False)`` shows the raw losses.
+apart the terms' sizes are. The relative axis runs from 0.01 % to at most 1000 %: a term that
+leaves it (the content term of a start from the photo rises from almost nothing; L-BFGS can
+jump for an iteration) is drawn along its edge. ``set_relative(False)`` shows the raw losses.
 
 Usage::
 
@@ -38,6 +40,7 @@ from nst_desktop.gui.plot_geometry import (
 __all__ = ["LossPlot", "decade_label"]
 
 REPAINT_MS = 66  # ~15 repaints per second at most
+RELATIVE_RANGE = (-4, 1)  # the relative axis, in decades of the first value: 0.01 % .. 1000 %
 _COLORS = {
     "total": QColor(40, 40, 40),
     "content": QColor(31, 119, 180),
@@ -67,11 +70,13 @@ class _Series:
         self._arrays = None
 
     def arrays(self, relative: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Steps and log10 values; relative: minus the first value (0 = as at the start)."""
+        """Steps and log10 values; relative: minus the first value, kept on the relative axis."""
         if self._arrays is None:
             self._arrays = (np.asarray(self.steps, float), np.asarray(self.values, float))
         xs, ys = self._arrays
-        return (xs, ys - ys[0]) if relative else (xs, ys)
+        if not relative:
+            return xs, ys
+        return xs, np.clip(ys - ys[0], *RELATIVE_RANGE)
 
     def last(self, relative: bool) -> float:
         return self.values[-1] - self.values[0] if relative else self.values[-1]
@@ -91,7 +96,7 @@ class LossPlot(QWidget):
             "How far the picture still is from the goal, per ingredient: content (the shapes "
             "of your photo), style (the textures of the artwork) and smoothness (tv). "
             "Lines flatten out when more iterations would change little. Right-click to "
-            "switch between values relative to the start and the raw losses."
+            "switch between each loss as a percentage of its first value and the raw losses."
         )
         self.relative = True
         self._series: dict[str, _Series] = {}
@@ -114,7 +119,7 @@ class LossPlot(QWidget):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt API)
         menu = QMenu(self)
-        rel = menu.addAction("Relative to the start", lambda: self.set_relative(True))
+        rel = menu.addAction("Each loss relative to its start", lambda: self.set_relative(True))
         raw = menu.addAction("Raw losses", lambda: self.set_relative(False))
         for act, on in ((rel, self.relative), (raw, not self.relative)):
             act.setCheckable(True)
@@ -180,7 +185,7 @@ class LossPlot(QWidget):
                 lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
         if not math.isfinite(lo):
             return None
-        a, b = math.floor(lo), math.ceil(hi)
+        a, b = math.floor(lo), math.ceil(hi)  # relative: within RELATIVE_RANGE
         if b <= a:
             b = a + 1
         return a, b
@@ -289,7 +294,7 @@ class LossPlot(QWidget):
         p.setPen(_AXIS)
         below = QRectF(plot.left(), plot.bottom() + fm.height() + 6, plot.width(), fm.height())
         p.drawText(below, Qt.AlignmentFlag.AlignCenter, "iteration")
-        title = "each loss, % of its first value" if self.relative else "loss"
+        title = "% of start" if self.relative else "loss"
         p.save()
         p.translate(2, plot.center().y())
         p.rotate(-90)
@@ -314,7 +319,7 @@ class LossPlot(QWidget):
         if not rows:
             return
         if self.relative:
-            texts = [f"{s.name}  {100 * 10 ** s.last(True):.3g} %" for s in rows]
+            texts = [f"{s.name}  {_percent(s.last(True))}" for s in rows]
         else:
             texts = [f"{s.name}  {10 ** s.last(False):.3g}" for s in rows]
         w = max(fm.horizontalAdvance(t) for t in texts) + 30
@@ -334,3 +339,10 @@ class LossPlot(QWidget):
             p.setPen(QColor(50, 50, 50))
             p.drawText(QPointF(box.left() + 25, y + fm.ascent()), text)
             y += fm.height() + 1
+
+
+def _percent(log_ratio: float) -> str:
+    """A term's latest value as a percentage of its first ("2.5 %"; "> 1000 %" off the axis)."""
+    if log_ratio > RELATIVE_RANGE[1]:
+        return f"> {10 ** (RELATIVE_RANGE[1] + 2)} %"
+    return f"{100 * 10**log_ratio:.3g} %"

@@ -38,6 +38,7 @@ from nst_desktop.gui import data_folder, first_run, window_state
 from nst_desktop.gui.attention import APP_TITLE, Attention
 from nst_desktop.gui.basic_panel import BasicPanel
 from nst_desktop.gui.closing import EndGuard, close_dialogs
+from nst_desktop.gui.collapsible import ADVANCED_SUMMARY, collapse_titled
 from nst_desktop.gui.compare_view import CompareView
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.mode_combo = ModeSelector()  # radio buttons that answer as a combo box does
         self.basic_panel = BasicPanel()
         self.settings_panel = SettingsPanel()
+        self.advanced_header = collapse_titled(self.settings_panel, "Advanced", ADVANCED_SUMMARY)
         self.layers_panel = LayersPanel()
         self.preset_panel = PresetPanel(lambda: self.model.settings, self.model.normalized)
 

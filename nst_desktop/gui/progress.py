@@ -64,7 +64,8 @@ class LiveProgress:
             rate = p.step / p.elapsed if p.elapsed > 0 else 0.0
             if rate > 0 and self.first is not None:
                 eta = remaining_seconds(self.stages, p.step, p.elapsed, since=self.first)
-                text += f" · {rate:.1f} it/s · {clock(eta)} left"
+                pace = f"{rate:.1f} it/s" if rate >= 1 else f"{clock(1 / rate)} per iteration"
+                text += f" · {pace} · {clock(eta)} left"
         if p.stage_label:
             text = f"{p.stage_label} · {text}"
         return ProgressLine(text, p.step, max(1, p.total))

@@ -65,7 +65,7 @@ def test_first_launch_on_a_processor_starts_at_preview_and_says_so_once(tmp_path
     assert not first_run.start_at_preview(m, qs, [("cpu", "CPU")], False)
     assert m.settings.size == 512
     assert first_run.start_at_preview(m, qs, [("cpu", "CPU")], True)
-    assert (m.settings.size, m.settings.steps) == (256, 100)
+    assert (m.settings.size, m.settings.steps) == (256, 60)
     text = m.message.text
     assert "Standard" in text and "full-size" in text and "minute" in text
     m2 = WindowModel()
@@ -83,3 +83,13 @@ def test_the_preview_sentence_goes_when_the_settings_change(tmp_path):
     assert m.message is not None
     m.update_settings(size=512)  # the change clears the message it made untrue
     assert m.message is None
+
+
+def test_the_advanced_settings_are_folded_away_until_asked_for(window):
+    header = window.advanced_header
+    box = window.settings_panel.knobs["lbfgs_history"].widget.parentWidget()
+    window.tabs.setCurrentIndex(1)
+    assert not header.isChecked() and box.isHidden()
+    header.click()
+    assert not box.isHidden()
+    assert not window.settings_panel.knobs["size"].widget.isHidden()  # the look's knobs stay

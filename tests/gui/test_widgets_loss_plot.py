@@ -151,7 +151,8 @@ def test_iteration_ticks_are_whole_numbers(plot):
 
 
 def test_relative_view_starts_every_term_at_100_percent(plot):
-    """Terms a million apart share one scale: each starts at 100 % of itself."""
+    """Terms a million apart share one scale: each starts at 100 % of itself; a term that rises
+    from almost nothing (the content term of a start from the photo) runs along the top edge."""
     for i in range(1, 30):
         plot.add(i, 1e6 / i, {"content": 1e-2 * i, "style": 1e6 / i})
     plot.grab()
@@ -162,3 +163,10 @@ def test_relative_view_starts_every_term_at_100_percent(plot):
     xs, ys = s.arrays(True)
     assert ys[0] == 0.0 and ys[-1] == pytest.approx(-math.log10(29))
     assert s.arrays(False)[1][0] == pytest.approx(6.0)
+    content = plot._series["content"].arrays(True)[1]
+    assert content[0] == 0.0 and content[8] == pytest.approx(math.log10(9))
+    assert content[-1] == 1  # 2900 % is off the axis: along its top edge
+    plot.add(30, 1.0, {"content": 1e9})  # ten decades up: along the top edge, 1000 %
+    plot.grab()
+    assert plot._series["content"].arrays(True)[1][-1] == 1
+    assert plot._y_range() == (-4, 1)
