@@ -235,6 +235,18 @@ def settings_from_picture(
     return settings, warnings + found
 
 
+def continuation(settings: RunSettings, picture: Path | str, steps: int) -> RunSettings:
+    """The settings that go on from ``picture`` (a run's result) for ``steps`` more evaluations:
+    the same settings, starting from that picture, at its full size only (no coarse scales).
+
+    Pass the finished run's iteration count as ``RunSession(first_step=...)`` so the steps count
+    on. L-BFGS starts with an empty history: the curvature pairs of the first run are not kept,
+    so its first few steps are close to gradient steps. The CLI does the same with
+    ``--init result.png --settings-from result.png --scales 1 --steps N``.
+    """
+    return dataclasses.replace(settings, init=str(picture), steps=int(steps), scales=1)
+
+
 def autosave_name(status: str, when: float | None = None) -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.localtime(when)) + f"-{status}.png"
 
@@ -283,6 +295,7 @@ class RunSession:
         on_event: Callable[[Event], None] | None = None,
         on_finished: Sequence[Callable[[RunResult], None]] = (),
         cli: bool = False,
+        first_step: int = 0,
     ) -> None:
         self.mode = Mode(settings.mode) if settings.mode in MODES else Mode.TRANSFER
         self.inputs = inputs.for_mode(self.mode)
@@ -295,6 +308,8 @@ class RunSession:
         self.on_event = on_event or (lambda event: None)
         self.on_finished = list(on_finished)
         self.cli = cli
+        #: Evaluations done before this run (a continuation): its records count on from there.
+        self.first_step = max(0, int(first_step))
         self.result: RunResult | None = None
         self.device: Any = None
         self.metadata = build_metadata(self.settings, self.inputs, weights=None, device=None)
@@ -381,6 +396,8 @@ class RunSession:
             p.settings, p.engine_inputs, p.features, p.device,
             control=self.control, want_image=self._want,
         ):  # fmt: skip
+            rec.step += self.first_step
+            rec.total += self.first_step
             if self._step == 0:
                 self._event(Phase.RUNNING, running + "…")
             self._keep(rec)
@@ -393,6 +410,7 @@ class RunSession:
     def _want(self, step: int) -> bool:
         """Whether evaluation ``step`` hands back its picture (the preview throttle is asked
         first and every time: it keeps its own rhythm)."""
+        step += self.first_step
         want = self.images.preview is not None and self.images.preview(step)
         every = self.settings.save_every
         if self.mode != Mode.SWEEP:

@@ -84,6 +84,7 @@ class RunJob:
     settings: Any  # RunSettings
     content: str | None
     styles: Sequence[Any]
+    first_step: int = 0  # a continuation counts on from the run it continues
 
     @property
     def inputs(self) -> RunInputs:
@@ -189,6 +190,7 @@ class RunThread(QThread):
             snapshots=self.snapshots,
             on_event=self._on_event,
             on_finished=self.on_finished,
+            first_step=self.job.first_step,
         )
         try:
             for rec in session.records():
