@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
 
     def stop_run(self) -> None:
         """Esc and Stop: a run that has gone on for a while asks first."""
-        if self.end_guard.may_end_run(self.model.busy):
+        if self.end_guard.may_end_run(self._running()):
             self.runs.stop()
 
     def export(self, path: str | None = None) -> Path | None:
@@ -341,6 +341,10 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self.state_saver.save_now()
 
+    def _running(self) -> bool:
+        """A run that Stop would end (one already stopping asks nothing more)."""
+        return self.model.run_state in (RunState.RUNNING, RunState.PAUSED)
+
     def close_without_asking(self) -> None:
         """A close nobody can answer a question for (SIGTERM, SIGHUP, the session ending)."""
         self._asking_to_close = False
@@ -353,7 +357,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         asking, self._asking_to_close = self._asking_to_close, True
-        if asking and not self.end_guard.may_end_run(self.model.busy):
+        if asking and not self.end_guard.may_end_run(self._running()):
             event.ignore()
             return
         close_dialogs(self)
