@@ -88,9 +88,11 @@ def _end(window: Any, app: Any, code: int) -> None:
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from nst_desktop.gui.jobs import cancel_and_join_all
+    from nst_desktop.gui.worker import running_threads
 
     window.runs.shutdown()  # closeEvent did this, unless the loop ended another way
     left = cancel_and_join_all(timeout=JOIN_AT_EXIT_S)
+    left += ["run"] * bool(running_threads())  # a run wedged past its stop wait
     if left and app is not None:  # a pass that cannot be interrupted (a wedged device):
         # ending here beats tearing torch down under a thread still inside it
         log.error("exiting with background jobs still running: %s", ", ".join(left))
