@@ -174,3 +174,17 @@ def test_a_sweep_counts_its_ten_cells_at_full_depth():
     deepest = planner.estimate(RunSettings(size=128, steps=30), "cpu", _cal())  # to relu5_1
     assert est.seconds_per_iter == deepest.seconds_per_iter
     assert est.total_seconds == pytest.approx(10 * 30 * est.seconds_per_iter)
+
+
+def test_the_probe_stops_between_passes_when_told(monkeypatch):
+    """A closing window cancels the probe: it ends before its next pass and caches nothing."""
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) >= 3  # asked after the weights, the warm-up pass, then: stop
+
+    monkeypatch.setattr(planner, "_CACHE", {})
+    with pytest.raises(planner.ProbeCancelled):
+        planner.probe("cpu", cancelled=cancelled)
+    assert len(asked) == 3 and "cpu" not in planner._CACHE

@@ -279,6 +279,18 @@ def settings_from_picture(
     return settings, warnings + found
 
 
+def continuation(settings: RunSettings, picture: Path | str, steps: int) -> RunSettings:
+    """The settings that go on from ``picture`` (a run's result) for ``steps`` more evaluations:
+    the same settings, starting from that picture, at its full size only (no coarse scales).
+
+    Pass the finished run's iteration count as ``RunSession(first_step=...)`` so the steps count
+    on. L-BFGS starts with an empty history: the curvature pairs of the first run are not kept,
+    so its first few steps are close to gradient steps. The CLI does the same with
+    ``--init result.png --settings-from result.png --scales 1 --steps N``.
+    """
+    return dataclasses.replace(settings, init=str(picture), steps=int(steps), scales=1)
+
+
 @dataclass
 class _Prepared:
     settings: RunSettings
@@ -305,6 +317,7 @@ class RunSession:
         cli: bool = False,
         memory_guard: GuardFactory | None = None,
         history: bool = True,
+        first_step: int = 0,
     ) -> None:
         self.mode = Mode(settings.mode) if settings.mode in MODES else Mode.TRANSFER
         self.inputs = inputs.for_mode(self.mode)
@@ -320,6 +333,8 @@ class RunSession:
         self.cli = cli
         self.memory_guard = memory_guard or default_guard
         self.guard: MemoryGuard | None = None  # this run's, once the device is known
+        #: Evaluations done before this run (a continuation): its records count on from there.
+        self.first_step = max(0, int(first_step))
         self.result: RunResult | None = None
         self.device: Any = None
         self.precision: Any = None  # precision.Choice, once the run is prepared
@@ -493,6 +508,8 @@ class RunSession:
                 control=self.control, want_image=self._want,
             )  # fmt: skip
         for rec in records:
+            rec.step += self.first_step
+            rec.total += self.first_step
             if self._step == 0:
                 self._event(Phase.RUNNING, running + "…")
             self._keep(rec)
@@ -505,6 +522,7 @@ class RunSession:
     def _want(self, step: int) -> bool:
         """Whether evaluation ``step`` hands back its picture (the preview throttle is asked
         first and every time: it keeps its own rhythm)."""
+        step += self.first_step
         want = self.images.preview is not None and self.images.preview(step)
         every = self.settings.save_every
         if self.mode != Mode.SWEEP:

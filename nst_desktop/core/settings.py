@@ -168,7 +168,9 @@ class RunSettings:
     )
     init: str = knob(
         "noise",
-        "Where the picture starts: white noise, the content photo, the style image, or a file.",
+        "Where the picture starts: white noise, the content photo, the style image, or a file "
+        "(the window also offers the picture on screen). A run from an earlier result starts "
+        "L-BFGS with an empty history, so its first few steps are close to gradient steps.",
         label="Start from",
     )
     seed: int = knob(

@@ -88,13 +88,22 @@ def _end(window: Any, app: Any, code: int) -> None:
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from nst_desktop.gui.jobs import cancel_and_join_all
+    from nst_desktop.gui.worker import running_threads
 
     window.runs.shutdown()  # closeEvent did this, unless the loop ended another way
     left = cancel_and_join_all(timeout=JOIN_AT_EXIT_S)
-    if left:  # a pass that cannot be interrupted on a wedged device: do not tear torch down
+    left += ["run"] * bool(running_threads())  # a run wedged past its stop wait
+    if left and app is not None:  # a pass that cannot be interrupted (a wedged device):
+        # ending here beats tearing torch down under a thread still inside it
         log.error("exiting with background jobs still running: %s", ", ".join(left))
         logging.shutdown()
         os._exit(code)
+    try:
+        window.closed.disconnect()
+    except (RuntimeError, TypeError):  # nothing connected any more
+        pass
+    if app is None:  # a host's application lives on: no stale quit may reach its next loop
+        QCoreApplication.removePostedEvents(QCoreApplication.instance(), QEvent.Type.MetaCall)
     window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     if app is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -47,6 +47,7 @@ from nst_desktop.gui.history_strip import HistoryStrip
 from nst_desktop.gui.image_picker import ContentPicker, RecentFiles, StylePicker
 from nst_desktop.gui.jobs import cancel_and_join_all
 from nst_desktop.gui.layers_panel import LayersPanel
+from nst_desktop.gui.menus import build_menus
 from nst_desktop.gui.message_bar import MessageBar
 from nst_desktop.gui.mode_selector import ModeSelector
 from nst_desktop.gui.model import Clear, RunState, WindowModel
@@ -57,10 +58,9 @@ from nst_desktop.gui.region_overlay import RegionOverlay
 from nst_desktop.gui.region_panel import RegionPanel
 from nst_desktop.gui.run_bar import RunBar
 from nst_desktop.gui.run_controller import RunController
-from nst_desktop.gui.settings_panel import SettingsPanel
+from nst_desktop.gui.settings_panel import CURRENT_PICTURE, SettingsPanel
 from nst_desktop.gui.spinboxes import guard_wheel
 from nst_desktop.gui.undo import SettingsUndo
-from nst_desktop.gui.view_actions import ViewActions
 from nst_desktop.gui.weights_check import WeightsChecker
 from nst_desktop.logs import log_dir, log_file
 
@@ -195,59 +195,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
 
     def _build_menus(self) -> None:
-        def action(menu, text, slot, shortcut=None) -> QAction:
-            act = QAction(text, self)
-            if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(slot)
-            menu.addAction(act)
-            return act
-
-        keys = QKeySequence.StandardKey
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.open_content_action = action(
-            file_menu, "Open content image…", self.content_picker.browse, keys.Open
-        )
-        self.add_style_action = action(
-            file_menu, "Add style image…", self.style_picker.browse, "Ctrl+Shift+O"
-        )
-        action(file_menu, "Load settings from image…", self.load_settings_dialog, "Ctrl+L")
-        file_menu.addSeparator()
-        self.export_action = action(file_menu, "Export picture…", lambda: self.export(), keys.Save)
-        self.export_timelapse_action = action(
-            file_menu, "Export time-lapse…", lambda: self.export_timelapse(), "Ctrl+Shift+S"
-        )
-        action(file_menu, "Open history folder", self._open_history_folder)
-        file_menu.addSeparator()
-        self.quit_action = action(file_menu, "Quit", self.close, keys.Quit)
-
-        run_menu = bar.addMenu("&Run")
-        self.run_action = action(run_menu, "Run", self.start_run, "Ctrl+Return")
-        action(run_menu, "Queue", lambda: self.model.queue.add_current(), "Ctrl+Shift+Return")
-        self.pause_action = action(run_menu, "Pause / Resume", self.toggle_pause, "Ctrl+P")
-        self.stop_action = action(run_menu, "Stop", self.stop_run, "Esc")
-        run_menu.addSeparator()
-        action(run_menu, "New random seed", self.settings_panel.roll_seed, "Ctrl+R")
-
-        view_menu = bar.addMenu("&View")
-        preview = self.picture_area.preview
-        action(view_menu, "Fit the picture", preview.fit, "Ctrl+0")
-        action(view_menu, "Actual pixels (100%)", preview.actual_size, "Ctrl+1")
-        action(view_menu, "Zoom in", lambda: preview.zoom_by(1.25), keys.ZoomIn)
-        action(view_menu, "Zoom out", lambda: preview.zoom_by(0.8), keys.ZoomOut)
-        action(view_menu, "Before / after", self._toggle_compare, "Ctrl+B")
-        self.view_actions = ViewActions(
-            self,
-            view_menu,
-            self.picture_area,
-            [self.splitter.widget(0), self.run_bar],
-            self.model.set_status,
-        )
-
-        help_menu = bar.addMenu("&Help")
-        action(help_menu, "Open log folder", self._open_log_folder)
-        action(help_menu, "About NST Desktop", self.about)
+        build_menus(self)
 
     # ================================================================== bindings
     def _bind(self) -> None:
@@ -259,7 +207,7 @@ class MainWindow(QMainWindow):
         m.runStateChanged.connect(self._show_run_state)
         m.statusChanged.connect(self._show_status)
         m.exportableChanged.connect(self.export_action.setEnabled)
-        self.settings_panel.edited.connect(lambda name, value: m.update_settings(**{name: value}))
+        self.settings_panel.edited.connect(self._setting_edited)
         self.basic_panel.edited.connect(lambda values: m.update_settings(**values))
         self.layers_panel.edited.connect(
             lambda content, style: m.update_settings(content_layers=content, style_layers=style)
@@ -284,10 +232,21 @@ class MainWindow(QMainWindow):
         bar.run_button.clicked.connect(self.start_run)
         bar.pause_button.clicked.connect(self.toggle_pause)
         bar.stop_button.clicked.connect(self.stop_run)
+        bar.continue_button.clicked.connect(self.continue_run)
         bar.export_button.clicked.connect(lambda: self.export())
         self._show_settings(m.settings)
         self._show_run_state(m.run_state)
         self.export_action.setEnabled(m.exportable)
+
+    def _setting_edited(self, name: str, value: Any) -> None:
+        if name == "init" and value == CURRENT_PICTURE:  # kept as a file a run can start from
+            path = self.runs.keep_current_picture()
+            if path is None:
+                self.model.show_message("There is no picture yet to start from; run first.")
+                self.settings_panel.show_settings(self.model.settings)
+                return
+            value = str(path)
+        self.model.update_settings(**{name: value})
 
     def _show_settings(self, settings: RunSettings) -> None:
         mode = Mode(settings.mode)
@@ -329,9 +288,13 @@ class MainWindow(QMainWindow):
     def toggle_pause(self) -> None:
         self.runs.pause_resume()
 
+    def continue_run(self) -> bool:
+        """More iterations from the picture on screen (the run bar's Continue)."""
+        return self.runs.continue_run(self.run_bar.more_steps.value())
+
     def stop_run(self) -> None:
         """Esc and Stop: a run that has gone on for a while asks first."""
-        if self.end_guard.may_end_run(self.model.busy):
+        if self.end_guard.may_end_run(self._running()):
             self.runs.stop()
 
     def export(self, path: str | None = None) -> Path | None:
@@ -433,6 +396,10 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self.state_saver.save_now()
 
+    def _running(self) -> bool:
+        """A run that Stop would end (one already stopping asks nothing more)."""
+        return self.model.run_state in (RunState.RUNNING, RunState.PAUSED)
+
     def close_without_asking(self) -> None:
         """A close nobody can answer a question for (SIGTERM, SIGHUP, the session ending)."""
         self._asking_to_close = False
@@ -445,7 +412,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         asking, self._asking_to_close = self._asking_to_close, True
-        if asking and not self.end_guard.may_end_run(self.model.busy):
+        if asking and not self.end_guard.may_end_run(self._running()):
             event.ignore()
             return
         close_dialogs(self)

@@ -108,6 +108,18 @@ class Picture:
         return made and (self.image is not None or any(c is not None for c in self.cells))
 
     @property
+    def continuable(self) -> bool:
+        """An ended run's picture of the current inputs that more iterations can go on from."""
+        return (
+            self.kind == PictureKind.RESULT
+            and self.image is not None
+            and not self.sweep
+            and not self.stale
+            and self.settings is not None
+            and int(self.metadata.get("iterations", 0) or 0) > 0
+        )
+
+    @property
     def comparable(self) -> bool:
         """Before/after with the current photo makes sense: a transfer of that very photo."""
         made = self.kind in (PictureKind.LIVE, PictureKind.RESULT)

@@ -37,8 +37,9 @@ def size_text(n: int) -> str:
 class LiveProgress:
     """The latest evaluation of a run, and the pace measured since the first."""
 
-    def __init__(self, stages: Sequence[Stage]) -> None:
+    def __init__(self, stages: Sequence[Stage], offset: int = 0) -> None:
         self.stages = list(stages)
+        self.offset = offset  # steps done before this run (a continuation)
         self.last = None  # worker.Progress
         self.first: tuple[int, float] | None = None
 
@@ -61,9 +62,11 @@ class LiveProgress:
         elif stopping:
             text = f"Stopping · {text}"
         else:
-            rate = p.step / p.elapsed if p.elapsed > 0 else 0.0
+            done, k = p.step - self.offset, self.offset
+            rate = done / p.elapsed if p.elapsed > 0 else 0.0
             if rate > 0 and self.first is not None:
-                eta = remaining_seconds(self.stages, p.step, p.elapsed, since=self.first)
+                since = (self.first[0] - k, self.first[1])
+                eta = remaining_seconds(self.stages, done, p.elapsed, since=since)
                 pace = f"{rate:.1f} it/s" if rate >= 1 else f"{clock(1 / rate)} per iteration"
                 text += f" · {pace} · {clock(eta)} left"
         if p.stage_label:

@@ -3,18 +3,27 @@ estimate line; enabled and worded from the window model's run state, progress an
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from nst_desktop.gui.model import EstimateLine, RunState, WindowModel
 from nst_desktop.gui.progress import ProgressLine
+
+CONTINUE_TIP = (
+    "Add more iterations to the picture on screen, with the settings it was made with; the "
+    "step count goes on. L-BFGS starts with an empty history (what it learnt of the curvature "
+    "is not kept), so the first few steps are close to plain gradient steps. To change "
+    'settings first, choose "Start from: the current picture" and press Run.'
+)
 
 
 class RunBar(QWidget):
@@ -28,6 +37,16 @@ class RunBar(QWidget):
         self.pause_button.setToolTip("Hold the run; Resume goes on from the same step (Ctrl+P).")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("End the run and keep the current picture (Esc).")
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setObjectName("continueButton")
+        self.continue_button.setToolTip(CONTINUE_TIP)
+        self.more_steps = QSpinBox()
+        self.more_steps.setObjectName("moreSteps")
+        self.more_steps.setRange(1, 100_000)
+        self.more_steps.setValue(model.settings.steps)
+        self.more_steps.setSuffix(" more")
+        self.more_steps.setToolTip("How many iterations Continue adds.")
+        self.more_steps.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip(
             "Save the picture as PNG, JPEG, WebP or TIFF; it remembers its settings (Ctrl+S)."
@@ -48,6 +67,8 @@ class RunBar(QWidget):
         controls = QHBoxLayout()
         for b in (self.run_button, self.pause_button, self.stop_button):
             controls.addWidget(b)
+        controls.addWidget(self.continue_button)
+        controls.addWidget(self.more_steps)
         controls.addWidget(self.progress_bar, 1)
         controls.addWidget(self.progress_label)
         controls.addWidget(self.export_button)
@@ -60,6 +81,9 @@ class RunBar(QWidget):
         model.progressChanged.connect(self.show_progress)
         model.estimateChanged.connect(self.show_estimate)
         model.exportableChanged.connect(self.export_button.setEnabled)
+        model.pictureChanged.connect(self._show_continuable)
+        model.pictureRelabelled.connect(self._show_continuable)
+        model.settingsChanged.connect(lambda s: self.more_steps.setValue(s.steps))
         self.show_state(model.run_state)
         self.show_progress(model.progress)
         self.show_estimate(model.estimate)
@@ -72,6 +96,12 @@ class RunBar(QWidget):
         self.pause_button.setEnabled(controllable)
         self.pause_button.setText("Resume" if state == RunState.PAUSED else "Pause")
         self.stop_button.setEnabled(controllable)
+        self._show_continuable()
+
+    def _show_continuable(self, *_args: object) -> None:
+        can = self.model.run_state == RunState.IDLE and self.model.picture.continuable
+        self.continue_button.setEnabled(can)
+        self.more_steps.setEnabled(can)
 
     def show_progress(self, line: ProgressLine) -> None:
         self.progress_bar.setRange(0, line.maximum)

@@ -35,10 +35,17 @@ log = logging.getLogger(__name__)
 CLOSE_WAIT_MS = 60_000
 #: The stem of the window's snapshots: snapshots/<run start>/step_00042.png
 SNAPSHOT_STEM = "step"
+#: How many kept start pictures (starts_dir) stay on disk.
+KEEP_STARTS = 10
 
 
 def snapshots_dir() -> Path:
     return data_dir() / "snapshots"
+
+
+def starts_dir() -> Path:
+    """Pictures kept for runs to start from (Continue, "Start from: the current picture")."""
+    return data_dir() / "start"
 
 
 class RunController(QObject):
@@ -152,11 +159,51 @@ class RunController(QObject):
         thread.stageFinished.connect(self._on_stage_finished)
         thread.outcome.connect(self._on_outcome)
         thread.finished.connect(self._on_thread_finished)
-        self.model.runs.begin(settings)
+        self.model.runs.begin(settings, job.first_step)
         if thread.snapshots is not None:
             self.model.set_status(f"Snapshots go to {thread.snapshots.folder}.")
         thread.start()
         log.info("run started: %s", json.dumps(settings.to_dict()))
+
+    # ------------------------------------------------------------------ continuing
+    def keep_current_picture(self) -> Path | None:
+        """The picture on screen as a file a run can start from; None when there is none."""
+        from nst_desktop.core.images import ImageError, save_image
+
+        picture = self.model.picture
+        if not picture.exportable or picture.sweep or picture.image is None:
+            return None
+        folder = starts_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            name = time.strftime("%Y%m%d-%H%M%S") + f"-run{picture.run}.png"
+            path = save_image(picture.image, folder / name, metadata=picture.metadata)
+            for old in sorted(folder.glob("*.png"))[:-KEEP_STARTS]:
+                old.unlink(missing_ok=True)
+        except (ImageError, OSError) as exc:
+            self.model.show_message(f"The current picture could not be kept to start from: {exc}")
+            return None
+        return Path(path)
+
+    def continue_run(self, steps: int) -> bool:
+        """``steps`` more iterations from the picture on screen, with the settings it was made
+        with (core.session.continuation); its step count goes on."""
+        from nst_desktop.core.session import continuation
+
+        model, picture = self.model, self.model.picture
+        if model.busy or not picture.continuable:
+            model.set_status("There is no ended run of these inputs to continue.")
+            return False
+        start = self.keep_current_picture()
+        if start is None:
+            return False
+        done = int(picture.metadata.get("iterations", 0))
+        made = picture.settings
+        blend = made.style_blend or [1.0] * len(picture.source.styles)
+        styles = list(zip(picture.source.styles, blend, strict=False))
+        settings = continuation(made, start, steps)
+        self.begin(RunJob(settings, picture.source.content, styles, first_step=done))
+        return True
 
     def on_engine_ready(self) -> None:
         self.engine_ready = True

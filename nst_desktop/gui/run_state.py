@@ -42,12 +42,13 @@ class RunLog:
         self._stages: list[Any] = []
         self._started = 0.0
 
-    def begin(self, settings: RunSettings) -> int:
-        """A run starts: the picture becomes it (no frame yet), with a fresh plot."""
+    def begin(self, settings: RunSettings, first_step: int = 0) -> int:
+        """A run starts: the picture becomes it (no frame yet), with a fresh plot; a
+        continuation counts its steps on from ``first_step``."""
         model = self.model
         self.count += 1
         self._stages = plan(settings)
-        self.live = LiveProgress(self._stages)
+        self.live = LiveProgress(self._stages, first_step)
         self.last_result = None
         self._started = time.monotonic()
         sweep = settings.mode == Mode.SWEEP

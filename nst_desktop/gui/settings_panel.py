@@ -66,6 +66,8 @@ ADVANCED = (
     "save_every",
 )
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
+#: The "Start from" entry the window turns into a file of the picture on screen.
+CURRENT_PICTURE = "current-picture"
 
 
 class _Knob:
@@ -210,6 +212,7 @@ class SettingsPanel(QWidget):
             ("White noise", "noise"),
             ("The content photo", "content"),
             ("The first style image", "style"),
+            ("The current picture", CURRENT_PICTURE),
         ]
         combo = FileChoiceCombo(
             choices, "An image file…", "Start from which picture?", IMAGE_FILTER

@@ -86,6 +86,7 @@ class RunJob:
     content: str | None
     styles: Sequence[Any]
     regions: Any = None  # core.regions.Regions of the styles, or None
+    first_step: int = 0  # a continuation counts on from the run it continues
 
     @property
     def inputs(self) -> RunInputs:
@@ -191,6 +192,7 @@ class RunThread(QThread):
             snapshots=self.snapshots,
             on_event=self._on_event,
             on_finished=self.on_finished,
+            first_step=self.job.first_step,
         )
         try:
             for rec in session.records():

@@ -26,11 +26,22 @@ class Launch:
     def fault_log(self) -> Path:
         return self.home / "data" / "logs" / "faults.log"
 
-    def finish(self, timeout: float = 240) -> tuple[int, str, str]:
-        out, err = self.proc.communicate(timeout=timeout)
+    def finish(self, timeout: float = 540) -> tuple[int, str, str]:
+        """Wait for the process (the ceiling is for a machine under heavy load); a process
+        still there after it is killed, so no test leaves one behind."""
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
         return self.proc.returncode, out, err
 
-    def wait_for(self, word: str, timeout: float = 240) -> None:
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+    def wait_for(self, word: str, timeout: float = 540) -> None:
         """Read stdout until a line ``word`` (the driver's report)."""
         import selectors
         import time
@@ -45,6 +56,7 @@ class Launch:
                     break
                 if line.strip() == word:
                     return
+        self.kill()
         raise AssertionError(f"the window never said {word}")
 
 

@@ -15,7 +15,7 @@ from window_driver import PHASES
 TRIES = 3
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1200)
 @pytest.mark.parametrize("phase", PHASES)
 def test_closing_in_every_phase_exits_cleanly(phase, tmp_path):
     started = time.monotonic()
@@ -25,10 +25,14 @@ def test_closing_in_every_phase_exits_cleanly(phase, tmp_path):
         home.mkdir()
         launches.append(launch(home, NST_TEST_PHASE=phase, NST_TEST_TRY=str(attempt)))
     rows = []
-    for attempt, run in enumerate(launches):
-        code, out, err = run.finish()
-        faults = run.fault_log.read_text() if run.fault_log.exists() else ""
-        rows.append((attempt, code, out, unexpected_stderr(err), faults))
+    try:
+        for attempt, run in enumerate(launches):
+            code, out, err = run.finish()
+            faults = run.fault_log.read_text() if run.fault_log.exists() else ""
+            rows.append((attempt, code, out, unexpected_stderr(err), faults))
+    finally:
+        for run in launches:
+            run.kill()
     print(f"{phase}: {time.monotonic() - started:.1f} s for {TRIES} launches")
     for attempt, code, out, err, faults in rows:
         print(f"  try {attempt}: exit {code}, stderr clean {not err}, fault log empty {not faults}")

@@ -53,6 +53,11 @@ class Driver:
         from PySide6.QtCore import QTimer
 
         w = self.w
+        from nst_desktop.gui import closing
+
+        # On a loaded machine a run may pass closing.LONG_RUN_S before the phase: the question
+        # a close then asks is answered with its default (it has its own tests).
+        closing.confirm_end = lambda _parent, _minutes: (True, False)
         action = os.environ.get("NST_TEST_ACTION", "")
         if action:
             self._act(action)
@@ -83,6 +88,15 @@ class Driver:
             )
             w.model.update_settings(size=96, steps=77, weights="random", lbfgs_history=42)
             say("EDITED")
+            from PySide6.QtCore import QTimer
+
+            saves = w.state_saver.saves  # the debounced save must come without a close
+            self.timer = QTimer()
+            self.timer.setInterval(20)
+            self.timer.timeout.connect(
+                lambda: w.state_saver.saves > saves and not self.closing and self._say("SAVED")
+            )
+            self.timer.start()
         elif action == "report":
             import json
 
@@ -102,8 +116,11 @@ class Driver:
             self.timer.start()
 
     def _say_running(self) -> None:
+        self._say("RUNNING")
+
+    def _say(self, word: str) -> None:
         self.closing = True
-        say("RUNNING")
+        say(word)
 
     def _slow_targets(self, _devices) -> None:
         """Stretch the target computation so the test can close the window during it."""
