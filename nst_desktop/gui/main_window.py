@@ -8,20 +8,17 @@ The window is layout, menus and bindings. What it shows lives in the window mode
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -29,12 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop import __version__
 from nst_desktop.core.history import history_dir
 from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import Mode, RunSettings
-from nst_desktop.core.text import one_line
-from nst_desktop.gui import data_folder, first_run, window_state
+from nst_desktop.gui import data_folder, first_run, window_dialogs, window_state
 from nst_desktop.gui.attention import APP_TITLE, Attention
 from nst_desktop.gui.basic_panel import BasicPanel
 from nst_desktop.gui.closing import EndGuard, close_dialogs
@@ -62,7 +57,7 @@ from nst_desktop.gui.settings_panel import CURRENT_PICTURE, SettingsPanel
 from nst_desktop.gui.spinboxes import guard_wheel
 from nst_desktop.gui.undo import SettingsUndo
 from nst_desktop.gui.weights_check import WeightsChecker
-from nst_desktop.logs import log_dir, log_file
+from nst_desktop.logs import log_dir
 
 log = logging.getLogger(__name__)
 
@@ -336,12 +331,7 @@ class MainWindow(QMainWindow):
 
     # ---- settings embedded in exported pictures
     def _offer_settings_from(self, path: str) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Use its settings?",
-            f"{Path(path).name} was made with NST Desktop. Use the settings it was made with?",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if window_dialogs.ask_use_settings(self, path):
             self.load_settings_from(path)
 
     def _open_history_folder(self) -> None:
@@ -351,46 +341,18 @@ class MainWindow(QMainWindow):
         data_folder.open_folder(self.model, log_dir(), "log folder")
 
     def load_settings_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Load settings from a picture made with NST Desktop",
-            "",
-            "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff)",
-        )
-        if path:
+        if path := window_dialogs.pick_settings_picture(self):
             self.load_settings_from(path)
 
     def load_settings_from(self, path: str) -> bool:
-        if not self.model.load_picture_settings(path, use_file=self._confirm_start_file):
+        use_file = lambda name: window_dialogs.confirm_start_file(self, name)  # noqa: E731
+        if not self.model.load_picture_settings(path, use_file=use_file):
             return False
         self.model.history.restore_picture_inputs(path)  # its pictures, verified by content
         return True
 
-    def _confirm_start_file(self, path: str) -> bool:
-        """A picture may name any file here as its start image: the user decides. The name is
-        untrusted: one escaped line, after a first line Qt cannot take for markup."""
-        answer = QMessageBox.question(
-            self,
-            "Use a file from this computer?",
-            "The picture's settings start from this file on this computer:\n\n"
-            f"{one_line(path)}\n\nA picture someone sent you could name any file here. Use "
-            "this file as the start image?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
     def about(self) -> None:
-        torch_version = "not loaded yet"
-        if "torch" in sys.modules:
-            torch_version = sys.modules["torch"].__version__
-        QMessageBox.about(
-            self,
-            "About NST Desktop",
-            f"<b>NST Desktop {__version__}</b><br>Neural style transfer after Gatys, Ecker and "
-            f"Bethge (2016).<br>PyTorch {torch_version}<br><br>Log file: {log_file()}<br>"
-            f"Run history: {history_dir()}",
-        )
+        window_dialogs.show_about(self)
 
     # ================================================================== closing
     def save_state(self) -> None:
