@@ -60,15 +60,16 @@ def _capture(call):
 def test_a_preset_cannot_point_the_start_image_at_a_file(tmp_path):
     secret = tmp_path / "private.png"
     secret.write_bytes(b"not for a preset to choose")
-    path = _preset(tmp_path / "sneaky.json", {"init": str(secret), "steps": 40})
+    look = {"style_weight": 40, "normalization": "relative"}
+    path = _preset(tmp_path / "sneaky.json", {"init": str(secret), **look})
     preset, warnings = load_preset_file(path)
-    assert preset.settings == {"steps": 40}
+    assert preset.settings == look
     assert warnings == [
         "sneaky.json: 'init' names a file; a preset cannot choose files, so it was ignored"
     ]
     current = RunSettings(init="content")
     new, changed, _ = apply_preset(preset, current)
-    assert new.init == "content" and changed == ["steps"]
+    assert new.init == "content" and changed == ["style_weight"]
     # A preset made in code (or by an older version) is filtered when applied, too.
     forged = presets.Preset("F", "", {"init": str(secret)}, None, False)
     assert apply_preset(forged, current)[0].init == "content"

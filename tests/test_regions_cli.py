@@ -119,7 +119,7 @@ def test_settings_from_restores_the_embedded_masks_not_the_files(capsys, pics, t
         ("{left}", "is not I:PATH"),
         ("x:{left}", "is not I:PATH"),
         ("1:{missing}", "does not exist"),
-        ("1:{text}", "not an image"),
+        ("1:{text}", "not a picture"),
         ("1:{folder}", "is a folder"),
     ],
 )

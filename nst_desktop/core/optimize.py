@@ -515,6 +515,7 @@ class _StageLoop:
         self.halt: tuple[str, str, BaseException | None] | None = None
         # L-BFGS's last evaluation: (image, scaled loss, gradient), see evaluate().
         self.last_eval: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self.settled = False  # the picture stopped moving before the budget was spent
 
     def _halt_stopped(self) -> None:
         """The halt of a stopped run: the user's stop, or the abort's error (the memory guard)."""
@@ -635,10 +636,16 @@ class _StageLoop:
                 if self.lbfgs:
                     self._choose_line_search()
                 before = self.x.detach().clone() if self.lbfgs else None
+                count = self.count
                 try:
                     self.opt.step(self.evaluate)
                 except _Halt:
                     pass
+                if self.count == count and self.halt is None:
+                    # A whole step without a new point: the picture no longer moves (a zero
+                    # gradient), so no evaluation left could change it; the stage is done.
+                    self.settled = True
+                    break
                 if not self.lbfgs:
                     with torch.no_grad():
                         self.x.clamp_(0.0, 1.0)
@@ -658,6 +665,8 @@ class _StageLoop:
         The reported final loss is the loss of what the user gets: the rounded (and, with a
         colour option, recoloured) picture, not the float image the optimizer last held.
         """
+        model = self.objective.model
+        watch, model.watch = model.watch, None  # a stopped run still measures what it keeps
         try:
             pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].contiguous()
             x = pixels.to(device=self.x.device, dtype=torch.float32).div_(255.0)
@@ -666,13 +675,15 @@ class _StageLoop:
             values = terms.tolist()
         except RuntimeError:  # the device failed: keep the loss the optimizer measured
             return None
+        finally:
+            model.watch = watch
         return values if math.isfinite(sum(values)) else None
 
     def _final_record(self, start_pixels: np.ndarray) -> StepRecord:
         """The kept image with its loss and terms, under the step number of the last evaluation."""
         status, message, error = self.halt if self.halt is not None else (DONE, "", None)
-        if status == DONE and self.count < self.steps:  # pragma: no cover - defensive
-            status = STOPPED
+        if status == DONE and self.count < self.steps and not self.settled:
+            status = STOPPED  # pragma: no cover - defensive
         final_rec = self.kept_rec
         try:
             image = self.post(to_uint8(self.kept))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
@@ -56,3 +57,35 @@ def _no_thread_left_running():
         t.stop()
         t.wait(10_000)
     raise AssertionError(f"threads left running: {qthreads} {[t.name for t in helpers]}")
+
+
+@pytest.fixture
+def small_window(qtbot, tmp_path):
+    """A shown window with its engine loaded, a random 32 px photo and style and random weights;
+    ``small_window(seed, **settings)`` makes it, and it is closed without a question after."""
+    import numpy as np
+    from PIL import Image
+    from PySide6.QtCore import QSettings
+
+    from nst_desktop.gui.main_window import MainWindow
+
+    made = []
+
+    def make(seed: int, **settings):
+        rng = np.random.default_rng(seed)
+        photo, art = Path(tmp_path) / "photo.png", Path(tmp_path) / "art.png"
+        for path in (photo, art):
+            Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(path)
+        w = MainWindow(QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat))
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitUntil(lambda: w.runs.engine_ready, timeout=60_000)
+        w.model.set_content(str(photo))
+        w.model.set_styles([(str(art), 1.0)])
+        w.model.update_settings(weights="random", size=32, scales=1, **settings)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close_without_asking()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings
 
 from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.gui.run_controller import starts_dir
@@ -16,20 +15,8 @@ TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    rng = np.random.default_rng(4)
-    photo, art = tmp_path / "photo.png", tmp_path / "art.png"
-    Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(photo)
-    Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(art)
-    w = MainWindow(QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.runs.engine_ready, timeout=TIMEOUT_MS)
-    w.model.set_content(str(photo))
-    w.model.set_styles([(str(art), 1.0)])
-    w.model.update_settings(weights="random", size=32, steps=4, scales=1, threads=1)
-    yield w
-    w.close_without_asking()
+def window(small_window):
+    return small_window(4, steps=4, threads=1)
 
 
 def _run_to_end(qtbot, w: MainWindow, start) -> None:

@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from PIL import Image
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from nst_desktop.core.history import History
@@ -49,20 +46,8 @@ def asked(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    rng = np.random.default_rng(3)
-    photo, art = tmp_path / "photo.png", tmp_path / "art.png"
-    Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(photo)
-    Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(art)
-    w = MainWindow(QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.runs.engine_ready, timeout=TIMEOUT_MS)
-    w.model.set_content(str(photo))
-    w.model.set_styles([(str(art), 1.0)])
-    w.model.update_settings(weights="random", size=32, steps=100_000, scales=1)
-    yield w
-    w.close_without_asking()
+def window(small_window):
+    return small_window(3, steps=100_000)
 
 
 def _start(qtbot, w: MainWindow) -> None:

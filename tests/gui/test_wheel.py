@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QScrollArea
+from PySide6.QtWidgets import QApplication, QScrollArea, QToolButton
 
 from nst_desktop.gui.main_window import MainWindow
 
@@ -33,6 +33,9 @@ def window(qtbot, tmp_path):
     )
     qtbot.addWidget(w)
     w.resize(1000, 640)  # the Settings panel is taller than its tab: it scrolls
+    fold = w.settings_panel.findChild(QToolButton, "collapse_Advanced")
+    if fold is not None:
+        fold.setChecked(True)  # the optimizer's knobs shown, as a user opens them
     w.show()
     qtbot.waitExposed(w)
     return w
