@@ -39,7 +39,7 @@ class QueuePanel(QWidget):
         row = QHBoxLayout()
         for name, tip in (
             ("Queue", "Add a run with the settings and pictures on screen; it runs after the "
-                      "runs before it (at once when nothing runs). Ctrl+Shift+Return."),
+                      "runs before it (at once when nothing runs). Ctrl+Alt+Return."),
             ("Queue photos…", "One run per photo you pick, with the styles and settings shown."),
             ("Queue variations…", "One run per value of one knob: seed=0,1,2,3, "
                                   "style-weight=25,50,100, style-scale=0.5,1,2, preset=A,B."),
