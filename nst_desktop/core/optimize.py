@@ -438,6 +438,11 @@ def _color_post(
     return lambda pixels: preserve_colors(pixels, reference, settings.color)
 
 
+#: L-BFGS steps in a row without a new point after which a stage counts as settled (a single
+#: one happens when the projection undoes a step; the next direction usually moves again).
+IDLE_STEPS = 5
+
+
 class _Halt(Exception):
     """Raised inside the closure to leave the optimizer between two evaluations."""
 
@@ -516,6 +521,7 @@ class _StageLoop:
         # L-BFGS's last evaluation: (image, scaled loss, gradient), see evaluate().
         self.last_eval: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self.settled = False  # the picture stopped moving before the budget was spent
+        self.idle = 0  # L-BFGS steps in a row that evaluated no new point
 
     def _halt_stopped(self) -> None:
         """The halt of a stopped run: the user's stop, or the abort's error (the memory guard)."""
@@ -641,8 +647,9 @@ class _StageLoop:
                     self.opt.step(self.evaluate)
                 except _Halt:
                     pass
-                if self.count == count and self.halt is None:
-                    # A whole step without a new point: the picture no longer moves (a zero
+                self.idle = self.idle + 1 if self.count == count else 0
+                if self.idle >= IDLE_STEPS and self.halt is None:
+                    # Steps in a row without a new point: the picture no longer moves (a zero
                     # gradient), so no evaluation left could change it; the stage is done.
                     self.settled = True
                     break
