@@ -89,3 +89,18 @@ def small_window(qtbot, tmp_path):
     yield make
     for w in made:
         w.close_without_asking()
+
+
+@pytest.fixture
+def window_without_engine(qtbot, tmp_path):
+    """A shown window that loads no engine: for what the knobs, menus and model do."""
+    from PySide6.QtCore import QSettings
+
+    from nst_desktop.gui.main_window import MainWindow
+
+    qs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(qs, load_engine=False)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()

@@ -8,18 +8,12 @@ from PySide6.QtCore import QSettings
 
 from nst_desktop.core import artist as A
 from nst_desktop.gui import first_run
-from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.gui.model import WindowModel
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    qs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(qs, load_engine=False)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
+def window(window_without_engine):
+    return window_without_engine
 
 
 def _knob(window, name):

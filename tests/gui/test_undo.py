@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QKeySequence
 
 from nst_desktop.core.images import save_image
-from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.gui.model import RunState
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    qs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(qs, load_engine=False)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
+def window(window_without_engine):
+    return window_without_engine
 
 
 def _knob(window, name):
