@@ -7,7 +7,7 @@
    final content and style terms of both pictures, computed on the whole picture against the
    whole picture's targets.
 2. Scaling: ``nst-desktop transfer`` under ``--max-memory`` at growing sizes, each a fresh process
-   whose peak RSS is polled from /proc (VmHWM); wall time per megapixel of the result. The fixed
+   whose peak RSS is polled from /proc (VmHWM); wall and CPU time per megapixel of the result. The fixed
    cost (RSS after importing torch and loading the weights) is measured in its own process.
 
 Usage:
@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -141,23 +143,34 @@ def quality(size: int, tile: int, steps: int) -> dict[str, Any]:
     return out
 
 
-def peak_of(cmd: list[str]) -> tuple[int, float, int]:
-    """Run ``cmd``; (exit status, seconds, peak RSS in bytes from VmHWM polled every 0.2 s)."""
+def peak_of(cmd: list[str]) -> tuple[int, float, float, int]:
+    """Run ``cmd``; (exit status, wall seconds, CPU seconds, peak RSS in bytes).
+
+    The CPU seconds (user + system, from the reaped child's rusage) are what a busy machine
+    disturbs least; the peak is VmHWM polled every 0.2 s.
+    """
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak = 0
-    while proc.poll() is None:
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    peak, status, usage = 0, None, None
+    while status is None:
         try:
             for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peak = max(peak, int(line.split()[1]) * 1024)
         except OSError:
             pass
-        time.sleep(0.2)
-    output = proc.stdout.read() if proc.stdout else ""
-    if proc.returncode:
-        print(output[-2000:], flush=True)
-    return proc.returncode, time.perf_counter() - t0, peak
+        pid, raw, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            status, usage = os.waitstatus_to_exitcode(raw), ru
+        else:
+            time.sleep(0.2)
+    proc.returncode = status
+    if status:
+        log.seek(0)
+        print(log.read()[-2000:].decode(errors="replace"), flush=True)
+    cpu = usage.ru_utime + usage.ru_stime if usage else float("nan")
+    return status, time.perf_counter() - t0, cpu, peak
 
 
 FIXED = (
@@ -167,7 +180,7 @@ FIXED = (
 
 
 def sizes(which: list[int], steps: int, ceiling: str, out_dir: Path) -> dict[str, Any]:
-    _, _, fixed = peak_of([sys.executable, "-c", FIXED])
+    _, _, fixed_cpu, fixed = peak_of([sys.executable, "-c", FIXED])
     print(f"fixed cost (torch + weights): {fixed / 2**20:.0f} MiB", flush=True)
     rows = []
     for size in which:
@@ -175,7 +188,7 @@ def sizes(which: list[int], steps: int, ceiling: str, out_dir: Path) -> dict[str
         cmd = [sys.executable, "-m", "nst_desktop", "transfer", str(CONTENT), str(STYLE)]
         cmd += ["-o", str(target), "--size", str(size), "--max-memory", ceiling, "-q"]
         cmd += ["--weights", "random", "--steps", str(steps), "--coarse-steps", str(steps)]
-        code, seconds, peak = peak_of(cmd)
+        code, seconds, cpu, peak = peak_of(cmd)
         from PIL import Image
 
         w, h = Image.open(target).size if code == 0 else (0, 0)
@@ -185,6 +198,8 @@ def sizes(which: list[int], steps: int, ceiling: str, out_dir: Path) -> dict[str
             "seconds": round(seconds, 1),
             "megapixels": round(w * h / 1e6, 3),
             "seconds_per_mp": round(seconds / max(w * h / 1e6, 1e-9), 1),
+            "cpu_seconds": round(cpu, 1),
+            "cpu_seconds_per_mp": round((cpu - fixed_cpu) / max(w * h / 1e6, 1e-9), 1),
             "peak_rss_mib": round(peak / 2**20),
             "ceiling_plus_fixed_mib": None,
         }
@@ -193,7 +208,13 @@ def sizes(which: list[int], steps: int, ceiling: str, out_dir: Path) -> dict[str
         row["ceiling_plus_fixed_mib"] = round(((parse_memory(ceiling) or 0) + fixed) / 2**20)
         print(row, flush=True)
         rows.append(row)
-    return {"fixed_mib": round(fixed / 2**20), "ceiling": ceiling, "steps": steps, "rows": rows}
+    return {
+        "fixed_mib": round(fixed / 2**20),
+        "fixed_cpu_seconds": round(fixed_cpu, 1),
+        "ceiling": ceiling,
+        "steps": steps,
+        "rows": rows,
+    }
 
 
 def main() -> None:
