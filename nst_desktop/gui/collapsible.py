@@ -1,25 +1,47 @@
-"""Fold a group of knobs away behind a one-line header, so the Settings tab shows the look's knobs
-first and the optimizer's internals (history, line search, precision, threads ...) on demand."""
+"""Fold groups of knobs away behind one-line headers: the Expert tab shows its groups (Look,
+Layers, Optimizer, Output, Machine) as headers that say what is inside, all folded at first, so
+the artist's knobs stay in the Basic tab and the rest is there on demand."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QGroupBox, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-ADVANCED_SUMMARY = "optimizer, loss balance, scales, precision, device, weights, threads"
+#: What each Expert group holds, in the words of its header.
+GROUP_SUMMARIES = {
+    "Look": "style and content weights, smoothing, brush size, colours, start picture, seed, "
+    "pooling, loss balance",
+    "Layers": "which VGG19 layers carry the content and the style, and their weights",
+    "Optimizer": "L-BFGS or Adam, learning rate, history, line search, coarse-to-fine scales",
+    "Output": "size, iterations, snapshots",
+    "Machine": "device, precision, CPU threads, weights",
+}
 
 
-def collapse_titled(panel: QWidget, title: str, summary: str) -> QToolButton:
-    """Fold away the group box of ``panel`` titled ``title`` (see :func:`collapse_group`)."""
-    box = next(b for b in panel.findChildren(QGroupBox) if b.title() == title)
-    return collapse_group(box, summary)
+def expert_groups(settings_panel: QWidget, layers_panel: QWidget) -> dict[str, QToolButton]:
+    """Put ``layers_panel`` in a "Layers" group after the settings panel's "Look" group and fold
+    every group; returns each group's header button by title."""
+    boxes: dict[str, QGroupBox] = dict(settings_panel.boxes)  # type: ignore[attr-defined]
+    layers_box = QGroupBox("Layers")
+    layers_box.setObjectName("group_Layers")
+    inner = QVBoxLayout(layers_box)
+    inner.setContentsMargins(4, 4, 4, 4)
+    inner.addWidget(layers_panel)
+    layout = settings_panel.layout()
+    layout.insertWidget(layout.indexOf(boxes["Look"]) + 1, layers_box)
+    boxes["Layers"] = layers_box
+    return {
+        title: collapse_group(box, GROUP_SUMMARIES.get(title, ""))
+        for title, box in sorted(boxes.items(), key=lambda kv: layout.indexOf(kv[1]))
+    }
 
 
 def collapse_group(box: QGroupBox, summary: str, collapsed: bool = True) -> QToolButton:
     """Put a header button above ``box`` that shows and hides it; hidden when ``collapsed``."""
     header = QToolButton()
     header.setObjectName(f"collapse_{box.title()}")
-    header.setText(f"{box.title()}: {summary}")
+    header.setText(f"{box.title()}: {summary}" if summary else box.title())
+    header.setToolTip(f"Show or hide the {box.title()} settings.")
     header.setCheckable(True)
     header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     header.setAutoRaise(True)
