@@ -105,10 +105,10 @@ def pictures_note() -> str:
         return ""
     redo = "python resources/make_preset_pictures.py"
     if trained:
-        return f"The pictures show each look on the bundled samples (remade by {redo})."
+        return f"The pictures show each look on the bundled samples (remade by: {redo})."
     return (
         "The pictures were made with untrained weights: they show no real style, only roughly "
-        f"how each preset starts. With the ImageNet weights on the computer, {redo} remakes them."
+        f"how each preset starts. To remake them with the ImageNet weights, run: {redo}"
     )
 
 

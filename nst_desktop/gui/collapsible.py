@@ -5,7 +5,15 @@ the artist's knobs stay in the Basic tab and the rest is there on demand."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QMouseEvent
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 #: What each Expert group holds, in the words of its header.
 GROUP_SUMMARIES = {
@@ -36,16 +44,42 @@ def expert_groups(settings_panel: QWidget, layers_panel: QWidget) -> dict[str, Q
     }
 
 
+class _Summary(QLabel):
+    """The grey line beside a header that says what the group holds; a click on it folds too."""
+
+    def __init__(self, text: str, header: QToolButton) -> None:
+        super().__init__(text)
+        self.header = header
+        self.setWordWrap(True)  # a long summary wraps instead of widening the panel
+        self.setStyleSheet("color: palette(mid);")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        self.header.toggle()
+        event.accept()
+
+
 def collapse_group(box: QGroupBox, summary: str, collapsed: bool = True) -> QToolButton:
-    """Put a header button above ``box`` that shows and hides it; hidden when ``collapsed``."""
+    """Put a header (a button with the box's title, and ``summary`` beside it) above ``box``
+    that shows and hides it; hidden when ``collapsed``. Returns the header's button."""
+    title = box.title()
     header = QToolButton()
-    header.setObjectName(f"collapse_{box.title()}")
-    header.setText(f"{box.title()}: {summary}" if summary else box.title())
-    header.setToolTip(f"Show or hide the {box.title()} settings.")
+    header.setObjectName(f"collapse_{title}")
+    header.setText(title)
+    header.setToolTip(f"Show or hide the {title} settings.")
     header.setCheckable(True)
     header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     header.setAutoRaise(True)
-    header.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    font = QFont(header.font())
+    font.setBold(True)
+    header.setFont(font)
+    row = QWidget()
+    row.setObjectName(f"header_{title}")
+    line = QHBoxLayout(row)
+    line.setContentsMargins(0, 4, 0, 0)
+    line.addWidget(header, 0, Qt.AlignmentFlag.AlignTop)
+    line.addWidget(_Summary(summary, header), 1)
+    box.setTitle("")  # the header names it
 
     def show(opened: bool) -> None:
         header.setArrowType(Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow)
@@ -55,7 +89,7 @@ def collapse_group(box: QGroupBox, summary: str, collapsed: bool = True) -> QToo
     parent: QWidget | None = box.parentWidget()
     layout = parent.layout() if parent is not None else None
     if layout is not None:
-        layout.insertWidget(layout.indexOf(box), header)
+        layout.insertWidget(layout.indexOf(box), row)
     header.setChecked(not collapsed)
     show(not collapsed)
     return header
