@@ -64,7 +64,7 @@ def test_spec_excludes_unused_qt_but_not_what_the_window_needs(spec_tree):
         "QtDesigner",
     ):
         assert f"PySide6.{module}" in excluded
-    for needed in ("QtCore", "QtGui", "QtWidgets"):
+    for needed in ("QtCore", "QtGui", "QtWidgets", "QtDBus"):  # QtDBus: the taskbar progress
         assert f"PySide6.{needed}" not in excluded
 
 
