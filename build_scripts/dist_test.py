@@ -93,7 +93,7 @@ def _files(folder: Path) -> set[Path]:
 
 def check_resources(app: Path, version: str) -> str:
     internal = app / "_internal"
-    for rel in ("presets", "samples", "icons"):
+    for rel in ("presets", "samples", "icons", "preset_pictures"):
         want = _files(REPO / "resources" / rel)
         have = _files(internal / "resources" / rel)
         if want - have:

@@ -64,7 +64,7 @@ def test_spec_excludes_unused_qt_but_not_what_the_window_needs(spec_tree):
         "QtDesigner",
     ):
         assert f"PySide6.{module}" in excluded
-    for needed in ("QtCore", "QtGui", "QtWidgets"):
+    for needed in ("QtCore", "QtGui", "QtWidgets", "QtDBus"):  # QtDBus: the taskbar progress
         assert f"PySide6.{needed}" not in excluded
 
 
@@ -79,7 +79,12 @@ def test_resources_land_where_paths_looks_inside_a_bundle(spec_tree, monkeypatch
     from nst_desktop.core import paths
 
     dirs = _constants(spec_tree)["RESOURCE_DIRS"]
-    assert {src for src, _ in dirs} == {"resources/presets", "resources/samples", "resources/icons"}
+    assert {src for src, _ in dirs} == {
+        "resources/presets",
+        "resources/samples",
+        "resources/icons",
+        "resources/preset_pictures",
+    }
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     for src, dest in dirs:
         assert (REPO / src).is_dir()
@@ -136,7 +141,7 @@ def test_dist_test_checks_bundled_resources(tmp_path):
     for where in (app, internal):
         where.mkdir(parents=True, exist_ok=True)
         (where / "VERSION").write_text(version + "\n")
-    for rel in ("presets", "samples", "icons"):
+    for rel in ("presets", "samples", "icons", "preset_pictures"):
         (internal / "resources" / rel).mkdir(parents=True)
         for f in (REPO / "resources" / rel).rglob("*"):
             if f.is_file() and "__pycache__" not in f.parts:

@@ -82,6 +82,36 @@ def user_dir() -> Path:
     return data_dir() / "presets"
 
 
+def pictures_dir() -> Path:
+    """The bundled presets' example pictures (``resources/make_preset_pictures.py``)."""
+    return resources_dir() / "preset_pictures"
+
+
+def picture_path(preset: Preset) -> Path | None:
+    """The example picture of a bundled preset; None for a user preset, a layer sweep (a grid
+    of studies, not one picture) or a picture that is not there."""
+    if not preset.bundled or preset.path is None:
+        return None
+    path = pictures_dir() / f"{preset.path.stem}.png"
+    return path if path.is_file() else None
+
+
+def pictures_note() -> str:
+    """One sentence on what the example pictures show, from their ``pictures.json``."""
+    try:
+        info = json.loads(read_bounded(pictures_dir() / "pictures.json", MAX_PRESET_BYTES))
+        trained = info["trained"] is True
+    except (OSError, ValueError, KeyError, TypeError, NotARegularFileError):
+        return ""
+    redo = "python resources/make_preset_pictures.py"
+    if trained:
+        return f"The pictures show each look on the bundled samples (remade by: {redo})."
+    return (
+        "The pictures were made with untrained weights: they show no real style, only roughly "
+        f"how each preset starts. To remake them with the ImageNet weights, run: {redo}"
+    )
+
+
 # --------------------------------------------------------------------------- reading
 def load_preset_file(
     path: str | os.PathLike[str], *, bundled: bool = False

@@ -73,6 +73,19 @@ def sweep_rows(stages: Sequence[Stage]) -> list[tuple[str, list[str]]]:
     return [(title, [s.label for s in stages if s.mode == mode]) for mode, title in SWEEP_ROWS]
 
 
+def sweep_cell_layers(index: int, label: str) -> dict[str, dict[str, float]] | None:
+    """The settings a sweep cell's layers make for a style transfer: ``{"content_layers": ...}``
+    for a content cell, ``{"style_layers": ...}`` for a style cell; None when ``index`` and
+    ``label`` are not a cell of today's sweep (a picture from another version)."""
+    stages = plan(RunSettings(mode=Mode.SWEEP))
+    if not 0 <= index < len(stages) or stages[index].label != label:
+        return None
+    stage = stages[index]
+    if stage.mode == Mode.CONTENT_REP:
+        return {"content_layers": dict(stage.content_layers)}
+    return {"style_layers": dict(stage.style_layers)}
+
+
 def short_label(stage: Stage) -> str:
     """A scale's label without its size ("scale 2/3"), for markers on the loss plot."""
     return stage.label.split(" (")[0]

@@ -61,6 +61,8 @@ def main(argv: Sequence[str] = ()) -> int:
     QCoreApplication.setOrganizationName("nst-desktop")
     QCoreApplication.setApplicationName("NST Desktop")
     QCoreApplication.setApplicationVersion(__version__)
+    # the launcher (nst-desktop.desktop) the taskbar matches the window and its progress with
+    QGuiApplication.setDesktopFileName("nst-desktop")
     created = QApplication.instance() is None
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nst-desktop"])
     _install_excepthook()

@@ -1,5 +1,6 @@
 """Progress where people look: the window title (and so the taskbar entry) reads
-"37 % · NST Desktop" during a run; a run that ends while the window is in the background asks
+"37 % · NST Desktop" during a run, and so does the taskbar entry's progress bar where the desktop
+draws one (gui/taskbar.py); a run that ends while the window is in the background asks
 for attention (``QApplication.alert``) and, where the desktop has a tray, says so there."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSystemTrayIcon
 
 from nst_desktop.gui.model import RunState, WindowModel
 from nst_desktop.gui.progress import ProgressLine
+from nst_desktop.gui.taskbar import TaskbarProgress
 
 APP_TITLE = "NST Desktop"
 TRAY_SHOWN_MS = 20_000  # the tray icon goes away again after its message
@@ -33,6 +35,7 @@ class Attention(QObject):
         self.window = window
         self.model = model
         self.tray: QSystemTrayIcon | None = None
+        self.taskbar = TaskbarProgress()
         self.alerts = 0  # how many ended runs asked for attention (tests read it)
         self._was_busy = model.busy
         model.progressChanged.connect(lambda _line: self._update_title())
@@ -40,7 +43,9 @@ class Attention(QObject):
         self._update_title()
 
     def _update_title(self) -> None:
-        self.window.setWindowTitle(progress_title(self.model.run_state, self.model.progress))
+        state, line = self.model.run_state, self.model.progress
+        self.window.setWindowTitle(progress_title(state, line))
+        self.taskbar.show(state, line)
 
     def _state_changed(self, state: RunState) -> None:
         self._update_title()

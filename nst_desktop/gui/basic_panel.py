@@ -93,13 +93,15 @@ class BasicPanel(QWidget):
             "(left) or its large shapes and strokes (right); the middle weighs them equally.",
         )
         self.detail.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.detail_note = QLabel("Your own choice of layers (Layers tab); moving this resets it.")
+        self.detail_note = QLabel(
+            "Your own choice of layers (Expert → Layers); moving this resets it."
+        )
         self.detail_note.setWordWrap(True)
         self.detail_note.setStyleSheet("color: palette(mid);")
         self.colours = QCheckBox("Keep my photo's colours")
         self.colours.setToolTip(
             "Paint with the artwork's brushwork but your photo's colours (the method is in "
-            "the Settings tab: luminance or histogram)."
+            "Expert → Look: luminance or histogram)."
         )
         self.quality_group = QButtonGroup(self)
         quality_row = QHBoxLayout()
@@ -139,7 +141,7 @@ class BasicPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
-        hint = QLabel("Everything else is in the Settings, Layers and Presets tabs.")
+        hint = QLabel("Everything else is in the Expert and Presets tabs.")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(mid);")
         layout.addWidget(hint)

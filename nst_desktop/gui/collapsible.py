@@ -1,29 +1,85 @@
-"""Fold a group of knobs away behind a one-line header, so the Settings tab shows the look's knobs
-first and the optimizer's internals (history, line search, precision, threads ...) on demand."""
+"""Fold groups of knobs away behind one-line headers: the Expert tab shows its groups (Look,
+Layers, Optimizer, Output, Machine) as headers that say what is inside, all folded at first, so
+the artist's knobs stay in the Basic tab and the rest is there on demand."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QSizePolicy, QToolButton, QWidget
+from PySide6.QtGui import QFont, QMouseEvent
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-ADVANCED_SUMMARY = "optimizer, loss balance, scales, precision, device, weights, threads"
+#: What each Expert group holds, in the words of its header.
+GROUP_SUMMARIES = {
+    "Look": "style and content weights, smoothing, brush size, colours, start picture, seed, "
+    "pooling, loss balance",
+    "Layers": "which VGG19 layers carry the content and the style, and their weights",
+    "Optimizer": "L-BFGS or Adam, learning rate, history, line search, coarse-to-fine scales",
+    "Output": "size, iterations, snapshots",
+    "Machine": "device, precision, CPU threads, weights",
+}
 
 
-def collapse_titled(panel: QWidget, title: str, summary: str) -> QToolButton:
-    """Fold away the group box of ``panel`` titled ``title`` (see :func:`collapse_group`)."""
-    box = next(b for b in panel.findChildren(QGroupBox) if b.title() == title)
-    return collapse_group(box, summary)
+def expert_groups(settings_panel: QWidget, layers_panel: QWidget) -> dict[str, QToolButton]:
+    """Put ``layers_panel`` in a "Layers" group after the settings panel's "Look" group and fold
+    every group; returns each group's header button by title."""
+    boxes: dict[str, QGroupBox] = dict(settings_panel.boxes)  # type: ignore[attr-defined]
+    layers_box = QGroupBox("Layers")
+    layers_box.setObjectName("group_Layers")
+    inner = QVBoxLayout(layers_box)
+    inner.setContentsMargins(4, 4, 4, 4)
+    inner.addWidget(layers_panel)
+    layout = settings_panel.layout()
+    layout.insertWidget(layout.indexOf(boxes["Look"]) + 1, layers_box)
+    boxes["Layers"] = layers_box
+    return {
+        title: collapse_group(box, GROUP_SUMMARIES.get(title, ""))
+        for title, box in sorted(boxes.items(), key=lambda kv: layout.indexOf(kv[1]))
+    }
+
+
+class _Summary(QLabel):
+    """The grey line beside a header that says what the group holds; a click on it folds too."""
+
+    def __init__(self, text: str, header: QToolButton) -> None:
+        super().__init__(text)
+        self.header = header
+        self.setWordWrap(True)  # a long summary wraps instead of widening the panel
+        self.setStyleSheet("color: palette(mid);")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        self.header.toggle()
+        event.accept()
 
 
 def collapse_group(box: QGroupBox, summary: str, collapsed: bool = True) -> QToolButton:
-    """Put a header button above ``box`` that shows and hides it; hidden when ``collapsed``."""
+    """Put a header (a button with the box's title, and ``summary`` beside it) above ``box``
+    that shows and hides it; hidden when ``collapsed``. Returns the header's button."""
+    title = box.title()
     header = QToolButton()
-    header.setObjectName(f"collapse_{box.title()}")
-    header.setText(f"{box.title()}: {summary}")
+    header.setObjectName(f"collapse_{title}")
+    header.setText(title)
+    header.setToolTip(f"Show or hide the {title} settings.")
     header.setCheckable(True)
     header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     header.setAutoRaise(True)
-    header.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    font = QFont(header.font())
+    font.setBold(True)
+    header.setFont(font)
+    row = QWidget()
+    row.setObjectName(f"header_{title}")
+    line = QHBoxLayout(row)
+    line.setContentsMargins(0, 4, 0, 0)
+    line.addWidget(header, 0, Qt.AlignmentFlag.AlignTop)
+    line.addWidget(_Summary(summary, header), 1)
+    box.setTitle("")  # the header names it
 
     def show(opened: bool) -> None:
         header.setArrowType(Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow)
@@ -33,7 +89,7 @@ def collapse_group(box: QGroupBox, summary: str, collapsed: bool = True) -> QToo
     parent: QWidget | None = box.parentWidget()
     layout = parent.layout() if parent is not None else None
     if layout is not None:
-        layout.insertWidget(layout.indexOf(box), header)
+        layout.insertWidget(layout.indexOf(box), row)
     header.setChecked(not collapsed)
     show(not collapsed)
     return header

@@ -74,6 +74,14 @@ class Exporter:
         if pixels is None:
             self._say("There is nothing to export yet; press Run first.")
             return None
+        meta = picture_metadata(picture, self.model.progress.value)
+        return self.save_pixels(pixels, meta, path)
+
+    def save_pixels(
+        self, pixels: np.ndarray, meta: dict[str, Any], path: str | None = None, what: str = ""
+    ) -> Path | None:
+        """Save ``pixels`` with ``meta`` embedded, asking where (and before overwriting) unless
+        ``path`` is given; None when nothing was saved. ``what`` names it in the status line."""
         if path is None:
             path = self._ask_save_path("Export picture", EXPORT_FILTERS)
             if path is None:
@@ -87,14 +95,13 @@ class Exporter:
             return None
         if not self._confirm_replace(target):
             return None
-        meta = picture_metadata(picture, self.model.progress.value)
         try:
             save_image(pixels, target, metadata=meta)
         except ImageError as exc:
             self._say(f"{exc} The picture is still here; export it elsewhere.")
             return None
         self.qs.setValue(FOLDER_KEY, str(target.parent))
-        self.model.set_status(f"Saved {target}.")
+        self.model.set_status(f"Saved {what + ' to ' if what else ''}{target}.")
         return target
 
     def export_timelapse(self, path: str | None = None) -> Path | None:

@@ -33,7 +33,7 @@ from nst_desktop.gui import data_folder, first_run, window_dialogs, window_state
 from nst_desktop.gui.attention import APP_TITLE, Attention
 from nst_desktop.gui.basic_panel import BasicPanel
 from nst_desktop.gui.closing import EndGuard, close_dialogs
-from nst_desktop.gui.collapsible import ADVANCED_SUMMARY, collapse_titled
+from nst_desktop.gui.collapsible import expert_groups
 from nst_desktop.gui.compare_view import CompareView
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
@@ -55,6 +55,7 @@ from nst_desktop.gui.run_bar import RunBar
 from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.settings_panel import CURRENT_PICTURE, SettingsPanel
 from nst_desktop.gui.spinboxes import guard_wheel
+from nst_desktop.gui.sweep_cell import SweepCells
 from nst_desktop.gui.undo import SettingsUndo
 from nst_desktop.gui.weights_check import WeightsChecker
 from nst_desktop.logs import log_dir
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.end_guard = EndGuard(self.qs, self)
         self._asking_to_close = True
         self._build()
+        self.sweep_cells = SweepCells(self.model, self.sweep_view, self.exporter, self)
         self._build_menus()
         self._bind()
         self.attention = Attention(self, self.model)
@@ -113,8 +115,9 @@ class MainWindow(QMainWindow):
         self.mode_combo = ModeSelector()  # radio buttons that answer as a combo box does
         self.basic_panel = BasicPanel()
         self.settings_panel = SettingsPanel()
-        self.advanced_header = collapse_titled(self.settings_panel, "Advanced", ADVANCED_SUMMARY)
         self.layers_panel = LayersPanel()
+        #: the Expert tab: every knob in folded groups (Look, Layers, Optimizer, Output, Machine)
+        self.expert_headers = expert_groups(self.settings_panel, self.layers_panel)
         self.preset_panel = PresetPanel(lambda: self.model.settings, self.model.normalized)
 
         images = QGroupBox("Images")
@@ -133,8 +136,7 @@ class MainWindow(QMainWindow):
         self.wheel_guards = [
             guard_wheel(p) for p in (self.basic_panel, self.settings_panel, self.layers_panel)
         ]
-        self.tabs.addTab(_scrolled(self.settings_panel), "Settings")
-        self.tabs.addTab(_scrolled(self.layers_panel), "Layers")
+        self.tabs.addTab(_scrolled(self.settings_panel), "Expert")
         self.tabs.addTab(self.preset_panel, "Presets")
         self.region_panel = RegionPanel(self.model.regions)
         self.tabs.addTab(_scrolled(self.region_panel), "Regions")

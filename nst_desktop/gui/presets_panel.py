@@ -1,6 +1,7 @@
 """The preset picker: one click applies a preset and says what it changed; the list marks the
-preset the current settings match (none when none does); user presets are saved, renamed,
-deleted, imported and exported here.
+preset the current settings match (none when none does); each bundled look shows its example
+picture (``resources/preset_pictures``) as its icon; user presets are saved, renamed, deleted,
+imported and exported here.
 
 Usage::
 
@@ -18,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -41,6 +42,7 @@ from nst_desktop.core.settings import RunSettings
 
 _PRESET_ROLE = Qt.ItemDataRole.UserRole + 1
 MATCH_MARK = "✓ "
+ICON_SIZE = QSize(64, 48)
 _FILTER = "Presets (*.json);;All files (*)"
 
 
@@ -69,9 +71,18 @@ class PresetPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("presetList")
         self.list.setAlternatingRowColors(True)
+        self.list.setIconSize(ICON_SIZE)
+        #: under the list: what the example pictures show (untrained weights or the real look)
+        self.pictures_note = QLabel(P.pictures_note())
+        self.pictures_note.setWordWrap(True)
+        self.pictures_note.setObjectName("presetPicturesNote")
+        self.pictures_note.setStyleSheet("color: palette(mid); font-size: small;")
+        self.pictures_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.pictures_note.setVisible(bool(self.pictures_note.text()))
         self.list.setToolTip(
             "A click applies a preset. Presets set the look and keep your size and "
             "iterations, except the ones about quality. ✓ marks the preset your settings match."
+            + (f"\n{self.pictures_note.text()}" if self.pictures_note.text() else "")
         )
         self.list.itemClicked.connect(lambda _item: self.apply_selected())  # one click
         self.list.itemActivated.connect(lambda _item: self.apply_selected())  # Enter
@@ -122,6 +133,7 @@ class PresetPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.pictures_note)
         layout.addWidget(self.description)
         layout.addLayout(buttons)
         layout.addWidget(self.changes)
@@ -173,6 +185,10 @@ class PresetPanel(QWidget):
         item = QListWidgetItem(preset.name)
         item.setData(_PRESET_ROLE, preset)
         item.setToolTip(preset.description or preset.name)
+        path = P.picture_path(preset)
+        pixmap = QPixmap(str(path)) if path is not None else QPixmap()
+        if not pixmap.isNull():  # a damaged file draws no icon, as a missing one
+            item.setIcon(QIcon(pixmap))
         self.list.addItem(item)
 
     def show_settings(self, _settings: RunSettings | None = None) -> None:

@@ -39,31 +39,15 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "precision": {"auto": "Auto", "float32": "float32", "bfloat16": "bfloat16"},
     "normalization": {"relative": "Relative (any network)", "paper": "Paper (Gatys et al.)"},
 }
-BASIC = (
-    "size",
-    "steps",
-    "content_weight",
-    "style_weight",
-    "tv_weight",
-    "style_scale",
-    "color",
-    "init",
-    "seed",
-)
-ADVANCED = (
-    "optimizer",
-    "lr",
-    "lbfgs_history",
-    "lbfgs_line_search",
-    "pool",
-    "normalization",
-    "scales",
-    "coarse_steps",
-    "precision",
-    "device",
-    "weights",
-    "threads",
-    "save_every",
+#: The Expert view's groups of knobs (the Basic tab shows the artist's few; the layers have
+#: their own group, inserted after "Look" by gui/collapsible.py).
+_LOOK = ("style_weight", "content_weight", "tv_weight", "style_scale", "color", "init", "seed")
+_OPTIMIZER = ("optimizer", "lr", "lbfgs_history", "lbfgs_line_search", "scales", "coarse_steps")
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Look", (*_LOOK, "pool", "normalization")),
+    ("Optimizer", _OPTIMIZER),
+    ("Output", ("size", "steps", "save_every")),
+    ("Machine", ("device", "precision", "threads", "weights")),
 )
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
 #: The "Start from" entry the window turns into a file of the picture on screen.
@@ -81,7 +65,8 @@ class _Knob:
 
 
 class SettingsPanel(QWidget):
-    """Every scalar knob of a run (layers, images and blend weights have their own panels)."""
+    """Every scalar knob of a run, in the groups of :data:`GROUPS` (layers, images and blend
+    weights have their own panels)."""
 
     edited = Signal(str, object)  # (setting name, new value), for each edit a user makes
 
@@ -93,8 +78,11 @@ class SettingsPanel(QWidget):
         self._quiet = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for title, names in (("Basics", BASIC), ("Advanced", ADVANCED)):
+        self.boxes: dict[str, QGroupBox] = {}
+        for title, names in GROUPS:
             box = QGroupBox(title)
+            box.setObjectName(f"group_{title}")
+            self.boxes[title] = box
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             for name in names:

@@ -8,6 +8,7 @@ Usage::
     view.set_active(0)            # the cell being computed gets a highlighted frame
     view.set_cell(0, uint8_hxwx3) # index counts across rows, row-major; call again to refresh
     view.to_image()               # PIL image of the labelled grid (cells done so far; others grey)
+    view.cellClicked.connect(...) # a click on a finished cell (its index): open it large
 
 Cells scale with the widget; the exported grid is drawn by ``core.grid.make_grid`` so the window
 and the CLI produce the same picture.
@@ -17,8 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from nst_desktop.core.grid import make_grid
@@ -34,6 +44,8 @@ _PAD = 8
 class SweepView(QWidget):
     """See the module docstring."""
 
+    cellClicked = Signal(int)  # a finished cell was clicked (row-major index)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -41,8 +53,10 @@ class SweepView(QWidget):
         self.setToolTip(
             "What each layer of the network keeps of your pictures: the top row rebuilds the "
             "photo from one layer at a time, the bottom row rebuilds the artwork's texture from "
-            "more and more layers."
+            "more and more layers. Click a finished picture to see it large, save it, or use "
+            "its layers for a style transfer."
         )
+        self.setMouseTracking(True)  # the hand cursor over a finished cell
         self._rows: list[tuple[str, list[str]]] = []
         self._arrays: list[np.ndarray | None] = []
         self._images: list[QImage | None] = []
@@ -92,6 +106,28 @@ class SweepView(QWidget):
                 i += 1
             rows.append((row_title, cells))
         return make_grid(rows, title=title)
+
+    def cell_at(self, pos: QPointF) -> int:
+        """The index of the finished cell under ``pos`` (widget coordinates); -1: none."""
+        for i, rect in enumerate(self.cell_rects()):
+            if rect.contains(pos) and self._arrays[i] is not None:
+                return i
+        return -1
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        over = self.cell_at(event.position()) >= 0
+        self.setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        index = self.cell_at(event.position())
+        if event.button() == Qt.MouseButton.LeftButton and index >= 0:
+            self.cellClicked.emit(index)
+        super().mouseReleaseEvent(event)
+
+    def labels(self) -> list[str]:
+        """Every cell's caption, row-major."""
+        return [label for _, cells in self._rows for label in cells]
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
         return QSize(720, 360)

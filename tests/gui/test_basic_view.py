@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QLabel
 
 from nst_desktop.core import artist as A
 from nst_desktop.gui import first_run
@@ -79,11 +80,33 @@ def test_the_preview_sentence_goes_when_the_settings_change(tmp_path):
     assert m.message is None
 
 
-def test_the_advanced_settings_are_folded_away_until_asked_for(window):
-    header = window.advanced_header
-    box = window.settings_panel.knobs["lbfgs_history"].widget.parentWidget()
+def test_expert_shows_its_groups_folded_until_asked_for(window):
+    assert window.tabs.tabText(1) == "Expert"
     window.tabs.setCurrentIndex(1)
-    assert not header.isChecked() and box.isHidden()
-    header.click()
-    assert not box.isHidden()
-    assert not window.settings_panel.knobs["size"].widget.isHidden()  # the look's knobs stay
+    headers = window.expert_headers
+    assert list(headers) == ["Look", "Layers", "Optimizer", "Output", "Machine"]
+    panel = window.settings_panel
+    groups = {"lbfgs_history": "Optimizer", "size": "Output", "style_weight": "Look",
+              "device": "Machine"}  # fmt: skip
+    for name, title in groups.items():
+        assert panel.knobs[name].widget.parentWidget() is panel.boxes[title]
+        assert not headers[title].isChecked() and panel.boxes[title].isHidden()
+    assert window.layers_panel.isHidden() is False and not window.layers_panel.isVisible()
+    headers["Optimizer"].click()
+    assert not panel.boxes["Optimizer"].isHidden() and panel.boxes["Output"].isHidden()
+    summary = headers["Optimizer"].parentWidget().findChild(QLabel)
+    assert headers["Optimizer"].text() == "Optimizer" and "L-BFGS" in summary.text()
+    headers["Layers"].click()
+    assert window.layers_panel.isVisible()
+
+
+def test_a_grouped_expert_knob_and_basic_edit_the_same_setting(window):
+    headers, m = window.expert_headers, window.model
+    headers["Output"].click()
+    size = window.settings_panel.knobs["size"].widget
+    size.setValue(384)  # Expert → Output → model → Basic
+    assert m.settings.size == 384 and "384 px" in window.basic_panel.quality_note.text()
+    window.findChild(type(window.basic_panel.quality_group.button(0)), "quality_preview").click()
+    assert size.value() == m.settings.size == 256  # Basic → model → Expert
+    window.undo.stack.undo()
+    assert size.value() == m.settings.size == 384

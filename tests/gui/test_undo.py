@@ -88,7 +88,7 @@ def test_a_chosen_weights_file_is_checked_when_chosen(qtbot, window, tmp_path):
 
     other = tmp_path / "resnet.pth"
     torch.save({"conv1.weight": torch.zeros(4, 3, 7, 7)}, other)
-    window.model.update_settings(weights=str(other))  # as the Settings tab's file choice does
+    window.model.update_settings(weights=str(other))  # as Expert → Machine's file choice does
     qtbot.waitUntil(lambda: window.model.message is not None, timeout=30_000)
     assert "this is not a VGG19 weights file" in window.model.message.text
     assert window.model.run_state == RunState.IDLE  # told without a run

@@ -33,18 +33,18 @@ def window(qtbot, tmp_path):
     )
     qtbot.addWidget(w)
     w.resize(1000, 640)  # the Settings panel is taller than its tab: it scrolls
-    fold = w.settings_panel.findChild(QToolButton, "collapse_Advanced")
-    if fold is not None:
-        fold.setChecked(True)  # the optimizer's knobs shown, as a user opens them
+    for fold in w.settings_panel.findChildren(QToolButton):
+        if fold.objectName().startswith("collapse_"):
+            fold.setChecked(True)  # every Expert group open, as a user opens them
     w.show()
     qtbot.waitExposed(w)
     return w
 
 
 def _tab_of(window, panel) -> QScrollArea:
-    """The tab (a scroll area) that holds ``panel``."""
+    """The tab (a scroll area) that holds ``panel``, directly or inside an Expert group."""
     tabs = [window.tabs.widget(i) for i in range(window.tabs.count())]
-    return next(t for t in tabs if isinstance(t, QScrollArea) and t.widget() is panel)
+    return next(t for t in tabs if isinstance(t, QScrollArea) and t.widget().isAncestorOf(panel))
 
 
 @pytest.mark.parametrize("name", ["lbfgs_history", "pool", "style_weight"])

@@ -90,8 +90,7 @@ def test_window_builds_with_every_panel(window):
     assert list(window.layers_panel.rows) == list(RELU_LAYERS) and len(RELU_LAYERS) == 16
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
         "Basic",
-        "Settings",
-        "Layers",
+        "Expert",
         "Presets",
         "Regions",
     ]

@@ -1,5 +1,5 @@
 """The window read at a glance: the loss plot hides and shows, progress in the title, a call
-for attention when a run ends in the background, focus mode."""
+for attention when a run ends in the background, progress on the taskbar entry, focus mode."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from nst_desktop.gui import taskbar
 from nst_desktop.gui.attention import progress_title
 from nst_desktop.gui.engine import PlannerProbe
 from nst_desktop.gui.main_window import MainWindow
@@ -22,7 +23,15 @@ RUN_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
+def sent(monkeypatch) -> list[dict]:
+    """What the window sends to the taskbar entry (a fake D-Bus emitter records it)."""
+    out: list[dict] = []
+    monkeypatch.setattr(taskbar, "dbus_emitter", lambda: out.append)
+    return out
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, sent):
     monkeypatch.setattr(PlannerProbe, "start", lambda self, device: None)  # no speed test
     rng = np.random.default_rng(1)
     content, style = tmp_path / "photo.png", tmp_path / "art.png"
@@ -83,6 +92,44 @@ def test_the_title_shows_progress_and_a_background_end_asks_for_attention(
     assert percents, titles
     assert window.windowTitle() == "NST Desktop"
     assert alerts == [window]
+
+
+def test_the_taskbar_entry_shows_progress_during_a_run_and_none_after(qtbot, window, sent):
+    assert sent == []  # nothing shown before a run
+    assert window.start_run()
+    qtbot.waitUntil(lambda: window.model.run_state == "idle", timeout=RUN_TIMEOUT_MS)
+    during = [p["progress"] for p in sent if p["progress-visible"]]
+    assert len(during) >= 2 and during == sorted(during) and 0 < during[-1] <= 1
+    assert all(isinstance(v, float) for v in during)
+    assert sent[-1] == {"progress": 0.0, "progress-visible": False}  # cleared at the end
+
+
+def test_the_taskbar_is_quiet_without_a_bus_and_survives_a_failing_one(monkeypatch):
+    line = ProgressLine("x", 3, 10)
+    monkeypatch.setattr(taskbar.sys, "platform", "win32")
+    assert taskbar.dbus_emitter() is None  # Windows and macOS: the title is the progress
+    monkeypatch.setattr(taskbar.sys, "platform", "linux")
+    from PySide6 import QtDBus
+
+    class NoBus:
+        def isConnected(self):  # noqa: N802 (Qt API)
+            return False
+
+    monkeypatch.setattr(QtDBus.QDBusConnection, "sessionBus", staticmethod(lambda: NoBus()))
+    assert taskbar.dbus_emitter() is None
+    quiet = taskbar.TaskbarProgress()
+    assert not quiet.active
+    quiet.show(RunState.RUNNING, line)  # nothing to send to, no error
+    calls = []
+
+    def broken(properties):
+        calls.append(properties)
+        raise RuntimeError("the bus went away")
+
+    failing = taskbar.TaskbarProgress(emit=broken)
+    failing.show(RunState.RUNNING, line)
+    failing.show(RunState.RUNNING, ProgressLine("x", 5, 10))
+    assert len(calls) == 1 and not failing.active  # tried once, then off
 
 
 def test_a_run_that_ends_in_front_does_not_call(qtbot, window, monkeypatch):
