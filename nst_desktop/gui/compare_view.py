@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.gui.history_model import Comparison, HistoryModel
+from nst_desktop.gui.history_compare import Comparison
+from nst_desktop.gui.history_model import HistoryModel
 from nst_desktop.gui.preview import PreviewView
 
 
