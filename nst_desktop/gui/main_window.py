@@ -56,6 +56,7 @@ from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.settings_panel import CURRENT_PICTURE, SettingsPanel
 from nst_desktop.gui.spinboxes import guard_wheel
 from nst_desktop.gui.undo import SettingsUndo
+from nst_desktop.gui.variations_dialog import SheetView
 from nst_desktop.gui.weights_check import WeightsChecker
 from nst_desktop.logs import log_dir
 
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.addTab(self.queue_panel, "Queue")
         right_layout.addWidget(self.bottom_tabs)
         self.compare_view = CompareView(self.model.history, self)
+        self.sheet_view = SheetView(self.model.variations, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
