@@ -337,10 +337,10 @@ class MainWindow(QMainWindow):
             self.load_settings_from(path)
 
     def _open_history_folder(self) -> None:
-        data_folder.open_folder(self.model, history_dir(), "history folder")
+        data_folder.open_folder(self.model, history_dir(), "history folder", self)
 
     def _open_log_folder(self) -> None:
-        data_folder.open_folder(self.model, log_dir(), "log folder")
+        data_folder.open_folder(self.model, log_dir(), "log folder", self)
 
     def load_settings_dialog(self) -> None:
         if path := window_dialogs.pick_settings_picture(self):
