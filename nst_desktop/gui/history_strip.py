@@ -316,13 +316,19 @@ def _tooltip(entry: Entry) -> str:
     return f"{when} · {entry.status} · {entry.iterations} iterations\n{names}"
 
 
+def _num(value: object) -> str:
+    """A weight as people write it (3.6, 1e+08), whatever the record holds."""
+    return f"{value:g}" if isinstance(value, int | float) else "?"
+
+
 def _details(entry: Entry) -> str:
     s = entry.settings
     styles = ", ".join(f"{i.name} ×{i.weight:g}" for i in entry.styles)
     parts = [
         f"{entry.status}, {entry.iterations} iterations in {entry.seconds:.1f} s",
         f"{s.get('size', '?')} px, {s.get('optimizer', '?')}, seed {s.get('seed', '?')}",
-        f"style weight {s.get('style_weight', '?')}, content weight {s.get('content_weight', '?')}",
+        f"style weight {_num(s.get('style_weight'))}, "
+        f"content weight {_num(s.get('content_weight'))}",
     ]
     if entry.content is not None:
         parts.append(f"photo {entry.content.name}")
