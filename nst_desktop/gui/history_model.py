@@ -50,6 +50,7 @@ class HistoryModel(QObject):
         self._sizes: dict[str, int] = {}
         self._selected: Entry | None = None
         self._previous: Entry | None = None  # shown before, or chosen: what Compare compares with
+        self._chosen = False  # the other run was chosen (Ctrl-click): it stays while others show
         self.comparison: Comparison | None = None
         self._limits = Limits()
         self._job: Any = None
@@ -126,7 +127,7 @@ class HistoryModel(QObject):
         self._entries = [e for e in self._entries if e.id != entry_id]
         self._sizes.pop(entry_id, None)
         if self._previous is not None and self._previous.id == entry_id:
-            self._previous = None
+            self._previous, self._chosen = None, False
         if self._selected is not None and self._selected.id == entry_id:
             self._selected = None
             self.selectedChanged.emit(None)
@@ -157,7 +158,9 @@ class HistoryModel(QObject):
         import numpy as np
 
         if self._selected is not None and self._selected.id != entry.id:
-            self._previous = self._selected
+            chosen = self._chosen and self._previous is not None and self._previous.id != entry.id
+            if not chosen:  # the run shown before becomes the other, unless one was chosen
+                self._previous, self._chosen = self._selected, False
         self._selected = entry
         self.selectedChanged.emit(entry)
         self.model.set_picture(self.picture_of(entry, np.asarray(image)))
@@ -191,7 +194,7 @@ class HistoryModel(QObject):
         entry = self.find(entry_id)
         if entry is None or (self._selected is not None and entry.id == self._selected.id):
             return False
-        self._previous = entry
+        self._previous, self._chosen = entry, True
         self.otherChanged.emit(entry)
         return True
 

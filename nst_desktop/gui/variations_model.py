@@ -77,7 +77,7 @@ class VariationsModel(QObject):
         return True
 
     def _started(self, run_id: str) -> None:
-        mine = self.pending is not None and run_id in dict((i, 0) for _, i in self.pending.cells)
+        mine = self.pending is not None and any(i == run_id for _, i in self.pending.cells)
         self._current = run_id if mine else None
 
     def _entry_added(self, entry: Any) -> None:

@@ -236,9 +236,16 @@ def test_compare_any_two_runs_chosen_by_ctrl_click_or_the_menu(qtbot, tmp_path, 
     assert tuple(view.left.current_image()[5, 5]) == colours[1]
     diffs = [view.differences.item(r).text() for r in range(view.differences.count())]
     assert diffs == ["Seed 1 → 2", "Style weight 50 → 100"]
+    _click(qtbot, w, runs[3].id)  # the run chosen stays chosen while another is shown
+    assert w.model.history.previous.id == runs[0].id
+    strip.buttons["Compare"].click()
+    assert tuple(view.left.current_image()[5, 5]) == colours[0]
+    assert tuple(view.right.current_image()[5, 5]) == colours[3]
+    _click(qtbot, w, runs[0].id)  # showing the chosen run itself: the one shown before is the other
+    assert w.model.history.previous.id == runs[3].id
     strip.menu_for(runs[3].id).actions()[-1].trigger()  # with its photo
     assert view.left_caption.text() == "Photo photo.png" and runs[3].id in view.caption.text()
-    assert not strip.menu_for(runs[2].id).actions()[1].isEnabled()  # the run shown itself
+    assert not strip.menu_for(runs[0].id).actions()[1].isEnabled()  # the run shown itself
     view.close()
 
 
