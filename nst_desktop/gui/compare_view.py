@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nst_desktop.gui.history_model import Comparison, HistoryModel
+from nst_desktop.gui.history_compare import Comparison
+from nst_desktop.gui.history_model import HistoryModel
 from nst_desktop.gui.preview import PreviewView
 
 
@@ -61,7 +62,6 @@ class CompareView(QWidget):
         group.addButton(self.side_button, 1)
         group.idClicked.connect(self.stack.setCurrentIndex)
         self.differences = QListWidget()
-        self.differences.setMaximumHeight(120)
         choose = QHBoxLayout()
         choose.addWidget(self.split_button)
         choose.addWidget(self.side_button)
@@ -84,5 +84,8 @@ class CompareView(QWidget):
         self.caption.setText(f"left: {c.left_caption} · right: {c.right_caption}")
         self.differences.clear()
         self.differences.addItems(list(c.differences) or ["The settings are the same."])
+        rows = min(self.differences.count(), 8)  # as tall as the list, the picture gets the rest
+        frame = 2 * self.differences.frameWidth() + 4
+        self.differences.setFixedHeight(rows * self.differences.sizeHintForRow(0) + frame)
         self.show()
         self.raise_()

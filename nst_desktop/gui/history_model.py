@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,23 +20,13 @@ from nst_desktop.core.history import History, HistoryError, Limits
 from nst_desktop.core.history_record import Entry, InputFile, file_sha256, read_curve
 from nst_desktop.core.images import ImageError
 from nst_desktop.core.settings import MODES, Mode, SettingsError
+from nst_desktop.gui.history_compare import Comparison, compare_files
 from nst_desktop.gui.picture import LossCurve, Picture, PictureKind, Source
 
 if TYPE_CHECKING:
     from nst_desktop.gui.model import WindowModel
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Two pictures side by side: ``left`` before, ``right`` after, and what differs."""
-
-    left: Any  # H x W x 3 uint8
-    right: Any
-    left_caption: str
-    right_caption: str
-    differences: tuple[str, ...] = ()
 
 
 class HistoryModel(QObject):
@@ -51,6 +40,7 @@ class HistoryModel(QObject):
     usageChanged = Signal(str)  # "12 runs · 8.1 MB"
     limitsChanged = Signal(object)  # Limits
     compareChanged = Signal(object)  # Comparison
+    otherChanged = Signal(object)  # Entry: the run Compare puts beside the one shown
 
     def __init__(self, model: WindowModel, history: History | None = None) -> None:
         super().__init__(model)
@@ -59,7 +49,8 @@ class HistoryModel(QObject):
         self._entries: list[Entry] = []
         self._sizes: dict[str, int] = {}
         self._selected: Entry | None = None
-        self._previous: Entry | None = None  # the entry shown before: what Compare compares with
+        self._previous: Entry | None = None  # shown before, or chosen: what Compare compares with
+        self._chosen = False  # the other run was chosen (Ctrl-click): it stays while others show
         self.comparison: Comparison | None = None
         self._limits = Limits()
         self._job: Any = None
@@ -136,7 +127,7 @@ class HistoryModel(QObject):
         self._entries = [e for e in self._entries if e.id != entry_id]
         self._sizes.pop(entry_id, None)
         if self._previous is not None and self._previous.id == entry_id:
-            self._previous = None
+            self._previous, self._chosen = None, False
         if self._selected is not None and self._selected.id == entry_id:
             self._selected = None
             self.selectedChanged.emit(None)
@@ -167,7 +158,9 @@ class HistoryModel(QObject):
         import numpy as np
 
         if self._selected is not None and self._selected.id != entry.id:
-            self._previous = self._selected
+            chosen = self._chosen and self._previous is not None and self._previous.id != entry.id
+            if not chosen:  # the run shown before becomes the other, unless one was chosen
+                self._previous, self._chosen = self._selected, False
         self._selected = entry
         self.selectedChanged.emit(entry)
         self.model.set_picture(self.picture_of(entry, np.asarray(image)))
@@ -196,19 +189,32 @@ class HistoryModel(QObject):
         )
 
     # ------------------------------------------------------------------ compare
+    def set_other(self, entry_id: str) -> bool:
+        """Choose the run Compare puts beside the one shown (Ctrl-click, *Compare with…*)."""
+        entry = self.find(entry_id)
+        if entry is None or (self._selected is not None and entry.id == self._selected.id):
+            return False
+        self._previous, self._chosen = entry, True
+        self.otherChanged.emit(entry)
+        return True
+
     def compare_with_previous(self) -> bool:
-        """The entry shown before (left) against the one shown now (right)."""
+        """The other run (chosen, else the one shown before) left, the one shown right."""
         a, b = self._previous, self._selected
         if a is None or b is None:
-            self.model.set_status("Show two runs one after the other to compare them.")
+            self.model.set_status("Ctrl-click a second run to compare it with the one shown.")
             return False
+        return self.compare(a, b)
+
+    def compare(self, a: Entry, b: Entry) -> bool:
+        """Any two runs: ``a`` left (before), ``b`` right (after), and what differs."""
         from nst_desktop.core.compare import differences
 
-        return self._compare(a.result, f"Run {a.id}", b, tuple(differences(a, b)))
+        return self._show(compare_files(a.result, f"Run {a.id}", b, tuple(differences(a, b))))
 
-    def compare_with_photo(self) -> bool:
-        """The entry's photo (left) against its result (right)."""
-        b = self._selected
+    def compare_with_photo(self, entry: Entry | None = None) -> bool:
+        """The entry's photo (left) against its result (right); the one shown by default."""
+        b = entry or self._selected
         if b is None or b.content is None:
             self.model.set_status("This run was made from no photo.")
             return False
@@ -218,25 +224,14 @@ class HistoryModel(QObject):
                 f"The photo {b.content.name} is missing (was {b.content.path})."
             )
             return False
-        return self._compare(Path(path), f"Photo {b.content.name}", b, ())
+        return self._show(compare_files(Path(path), f"Photo {b.content.name}", b, ()))
 
-    def _compare(self, left: Path, caption: str, right: Entry, diffs: tuple[str, ...]) -> bool:
-        from nst_desktop.core.images import open_image
-
-        try:
-            after = open_image(right.result).image
-            before = open_image(left).image
-        except ImageError as exc:
-            self.model.show_message(f"Cannot compare: {exc}")
+    def _show(self, comparison: Comparison | str) -> bool:
+        if isinstance(comparison, str):
+            self.model.show_message(comparison)
             return False
-        if before.size != after.size:  # the split lays one over the other
-            before = before.resize(after.size)
-        import numpy as np
-
-        self.comparison = Comparison(
-            np.asarray(before), np.asarray(after), caption, f"Run {right.id}", diffs
-        )
-        self.compareChanged.emit(self.comparison)
+        self.comparison = comparison
+        self.compareChanged.emit(comparison)
         return True
 
     # ------------------------------------------------------------------ settings and inputs

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -35,6 +36,7 @@ THUMBS_PER_TICK = 4
 ICON = QSize(72, 72)
 _ID = Qt.ItemDataRole.UserRole
 _THUMB = Qt.ItemDataRole.UserRole + 1
+_OTHER = "⇆ "  # the caption's mark of the run Compare compares with
 _STATUS_MARK = {"done": "", "stopped": "◼ ", "nonfinite": "⚠ ", "error": "⚠ "}
 
 
@@ -53,7 +55,9 @@ class HistoryStrip(QWidget):
         self.list.setIconSize(ICON)
         self.list.setFixedHeight(ICON.height() + 44)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.list.itemClicked.connect(lambda item: history.select(item.data(_ID)))
+        self.list.itemClicked.connect(self._clicked)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
         bar = self.list.horizontalScrollBar()
         bar.valueChanged.connect(lambda _v: self._schedule())
         bar.rangeChanged.connect(lambda _lo, _hi: self._schedule())  # resized, items added
@@ -78,7 +82,7 @@ class HistoryStrip(QWidget):
             ("Pin", "Keep it whatever the limit."),
             ("Delete", "Remove it and its pictures from the history."),
             ("Copy path", "Copy the path of its picture."),
-            ("Compare", "Compare it with the run shown before it: split or side by side."),
+            ("Compare", "Compare it with another run: split or side by side."),
             ("With photo", "Compare it with the photo it was made from."),
         ):
             button = QPushButton(name)
@@ -107,6 +111,7 @@ class HistoryStrip(QWidget):
         history.entryChanged.connect(self._changed)
         history.entryRemoved.connect(self._removed)
         history.selectedChanged.connect(self._show_selected)
+        history.otherChanged.connect(lambda _e: self._show_selected(history.selected))
         history.usageChanged.connect(self.usage.setText)
         history.limitsChanged.connect(self._show_limits)
         self._reset(history.entries)
@@ -138,7 +143,8 @@ class HistoryStrip(QWidget):
     def _changed(self, entry: Entry) -> None:
         item = self.item_for(entry.id)
         if item is not None:
-            item.setText(_caption(entry))
+            mark = _OTHER if item.text().startswith(_OTHER) else ""
+            item.setText(mark + _caption(entry))
             item.setToolTip(_tooltip(entry))
         if self.history.selected is not None and self.history.selected.id == entry.id:
             self._show_selected(entry)
@@ -196,15 +202,59 @@ class HistoryStrip(QWidget):
         if item is not None and not item.isSelected():
             self.list.setCurrentItem(item)
         self.buttons["Pin"].setText("Unpin" if entry.pinned else "Pin")
-        previous = self.history.previous
-        self.buttons["Compare"].setEnabled(previous is not None)
+        other = self.history.previous
+        self._mark_other(other.id if other is not None else None)
+        self.buttons["Compare"].setEnabled(other is not None)
         self.buttons["Compare"].setToolTip(
-            f"Compare it with run {previous.id} (shown before it)."
-            if previous is not None
-            else "Show another run first, then this one, to compare the two."
+            f"Compare it with run {other.id} (marked ⇆; Ctrl-click a thumbnail to choose "
+            "another, or right-click one)."
+            if other is not None
+            else "Ctrl-click a second run (or right-click one) to compare it with this one."
         )
         self.buttons["With photo"].setEnabled(entry.content is not None)
         self.details.setText(_details(entry))
+
+    def _mark_other(self, other_id: str | None) -> None:
+        """The run Compare puts beside the one shown gets a ⇆ in its caption."""
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            text = item.text().removeprefix(_OTHER)
+            item.setText(_OTHER + text if item.data(_ID) == other_id else text)
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        """A click shows the run; a Ctrl-click chooses it as the one to compare with."""
+        ctrl = QGuiApplication.keyboardModifiers() & Qt.KeyboardModifier.ControlModifier
+        if ctrl and self.history.selected is not None:
+            self.history.set_other(item.data(_ID))
+            self._show_selected(self.history.selected)  # the selection stays on the one shown
+        else:
+            self.history.select(item.data(_ID))
+
+    def menu_for(self, entry_id: str) -> QMenu:
+        """What can be done with any run of the strip, the one shown or another."""
+        h = self.history
+        entry, shown = h.find(entry_id), h.selected
+        menu = QMenu(self)
+        menu.addAction("Show", lambda: h.select(entry_id))
+        if entry is None:
+            return menu
+        compare = menu.addAction(
+            f"Compare with the run shown ({shown.id})" if shown else "Compare with the run shown",
+            lambda: shown is not None and h.compare(entry, shown),
+        )
+        compare.setEnabled(shown is not None and shown.id != entry_id)
+        menu.addAction("Choose for Compare", lambda: h.set_other(entry_id)).setEnabled(
+            shown is not None and shown.id != entry_id
+        )
+        menu.addAction("Compare with its photo", lambda: h.compare_with_photo(entry)).setEnabled(
+            entry.content is not None
+        )
+        return menu
+
+    def _context_menu(self, pos) -> None:
+        item = self.list.itemAt(pos)
+        if item is not None:
+            self.menu_for(item.data(_ID)).exec(self.list.viewport().mapToGlobal(pos))
 
     def _show_limits(self, limits) -> None:
         blocked = self.keep.blockSignals(True)
@@ -266,13 +316,19 @@ def _tooltip(entry: Entry) -> str:
     return f"{when} · {entry.status} · {entry.iterations} iterations\n{names}"
 
 
+def _num(value: object) -> str:
+    """A weight as people write it (3.6, 1e+08), whatever the record holds."""
+    return f"{value:g}" if isinstance(value, int | float) else "?"
+
+
 def _details(entry: Entry) -> str:
     s = entry.settings
     styles = ", ".join(f"{i.name} ×{i.weight:g}" for i in entry.styles)
     parts = [
         f"{entry.status}, {entry.iterations} iterations in {entry.seconds:.1f} s",
         f"{s.get('size', '?')} px, {s.get('optimizer', '?')}, seed {s.get('seed', '?')}",
-        f"style weight {s.get('style_weight', '?')}, content weight {s.get('content_weight', '?')}",
+        f"style weight {_num(s.get('style_weight'))}, "
+        f"content weight {_num(s.get('content_weight'))}",
     ]
     if entry.content is not None:
         parts.append(f"photo {entry.content.name}")

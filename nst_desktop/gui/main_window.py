@@ -57,6 +57,7 @@ from nst_desktop.gui.settings_panel import CURRENT_PICTURE, SettingsPanel
 from nst_desktop.gui.spinboxes import guard_wheel
 from nst_desktop.gui.sweep_cell import SweepCells
 from nst_desktop.gui.undo import SettingsUndo
+from nst_desktop.gui.variations_dialog import SheetView
 from nst_desktop.gui.weights_check import WeightsChecker
 from nst_desktop.logs import log_dir
 
@@ -170,6 +171,7 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.addTab(self.queue_panel, "Queue")
         right_layout.addWidget(self.bottom_tabs)
         self.compare_view = CompareView(self.model.history, self)
+        self.sheet_view = SheetView(self.model.variations, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
@@ -337,10 +339,10 @@ class MainWindow(QMainWindow):
             self.load_settings_from(path)
 
     def _open_history_folder(self) -> None:
-        data_folder.open_folder(self.model, history_dir(), "history folder")
+        data_folder.open_folder(self.model, history_dir(), "history folder", self)
 
     def _open_log_folder(self) -> None:
-        data_folder.open_folder(self.model, log_dir(), "log folder")
+        data_folder.open_folder(self.model, log_dir(), "log folder", self)
 
     def load_settings_dialog(self) -> None:
         if path := window_dialogs.pick_settings_picture(self):

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from nst_desktop.gui.variations_dialog import ask_variations
 from nst_desktop.gui.view_actions import ViewActions
 
 
@@ -44,6 +45,9 @@ def build_menus(w: Any) -> None:
     w.run_action = action(run_menu, "Run", w.start_run, "Ctrl+Return")
     w.continue_action = action(run_menu, "Continue", w.continue_run, "Ctrl+Shift+Return")
     action(run_menu, "Queue", lambda: w.model.queue.add_current(), "Ctrl+Alt+Return")
+    w.variations_action = action(
+        run_menu, "Variations…", lambda: ask_variations(w, w.model.variations)
+    )
     w.pause_action = action(run_menu, "Pause / Resume", w.toggle_pause, "Ctrl+P")
     w.stop_action = action(run_menu, "Stop", w.stop_run, "Esc")
     run_menu.addSeparator()

@@ -35,6 +35,7 @@ from nst_desktop.gui.progress import ProgressLine
 from nst_desktop.gui.queue_model import QueueModel
 from nst_desktop.gui.regions import RegionsModel
 from nst_desktop.gui.run_state import RunLog, RunState
+from nst_desktop.gui.variations_model import VariationsModel
 
 __all__ = ["Clear", "EstimateLine", "Message", "RunState", "WindowModel"]
 
@@ -110,6 +111,7 @@ class WindowModel(QObject):
         self.regions.message.connect(lambda text: self.show_message(text, "warning"))
         self.history = HistoryModel(self)
         self.queue = QueueModel(self)
+        self.variations = VariationsModel(self)  # contact sheets, run through the queue
 
     # ================================================================== settings
     @property

@@ -30,6 +30,7 @@ class QueueModel(QObject):
     queueChanged = Signal(list)  # [QueuedRun]
     selectedChanged = Signal(object)  # id | None
     goingChanged = Signal(bool)
+    runStarted = Signal(str)  # the id of the queued run about to start
 
     def __init__(self, model: WindowModel) -> None:
         super().__init__(model)
@@ -66,31 +67,33 @@ class QueueModel(QObject):
     # ------------------------------------------------------------------ editing
     def add_current(self, label: str = "", **overrides: Any) -> bool:
         """Queue the settings and inputs on screen (``overrides``: settings fields)."""
-        return self.add_many([(label, self.model.content_path, overrides)])
+        return bool(self.add_many([(label, self.model.content_path, overrides)]))
 
-    def add_many(self, items: Sequence[tuple[str, str | None, dict[str, Any]]]) -> bool:
+    def add_many(self, items: Sequence[tuple[str, str | None, dict[str, Any]]]) -> list[str]:
         """Queue (label, photo, settings overrides) runs with the styles on screen; the queue
-        starts when nothing runs."""
+        starts when nothing runs. The new runs' ids (none when one could not be queued)."""
         import dataclasses
 
         if len(self._runs) + len(items) > MAX_QUEUED:
             self.model.show_message(f"The queue holds at most {MAX_QUEUED} runs.")
-            return False
+            return []
+        new = []
         for label, content, overrides in items:
             try:
                 settings = dataclasses.replace(self.model.settings, **overrides).validate()
             except (SettingsError, TypeError) as exc:
                 self.model.show_message(f"Not queued: {exc}")
-                return False
-            self._runs.append(QueuedRun(uuid.uuid4().hex[:12], settings.to_dict(), content,
-                                        tuple(self.model.styles), label))  # fmt: skip
+                return []
+            new.append(QueuedRun(uuid.uuid4().hex[:12], settings.to_dict(), content,
+                                 tuple(self.model.styles), label))  # fmt: skip
+        self._runs += new
         self._changed()
         self._set_going(True)
         if not self.model.busy:
             self._next()
         else:
             self.model.set_status(f"Queued; {len(self._runs)} run(s) wait for this one to end.")
-        return True
+        return [r.id for r in new]
 
     def select(self, run_id: str | None) -> None:
         if run_id != self._selected:
@@ -139,6 +142,7 @@ class QueueModel(QObject):
             QTimer.singleShot(0, self._next)
             return
         self.started.append(run.id)
+        self.runStarted.emit(run.id)
         if self.start is None or not self.start():
             self._set_going(False)  # the controller said why (no photo, bad settings...)
 

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
 )
 
 from nst_desktop.core.run_queue import QueuedRun
-from nst_desktop.core.settings import SettingsError
 from nst_desktop.gui.queue_model import QueueModel
 
 _ID = Qt.ItemDataRole.UserRole
@@ -41,8 +39,8 @@ class QueuePanel(QWidget):
             ("Queue", "Add a run with the settings and pictures on screen; it runs after the "
                       "runs before it (at once when nothing runs). Ctrl+Alt+Return."),
             ("Queue photos…", "One run per photo you pick, with the styles and settings shown."),
-            ("Queue variations…", "One run per value of one knob: seed=0,1,2,3, "
-                                  "style-weight=25,50,100, style-scale=0.5,1,2, preset=A,B."),
+            ("Queue variations…", "A contact sheet: one run per value of one knob (seeds, "
+                                  "style weight ratios, style scales or presets)."),
             ("Run queue", "Start the runs waiting (after a restart the queue waits for this)."),
             ("Up", "Run the chosen run earlier."),
             ("Down", "Run the chosen run later."),
@@ -101,11 +99,9 @@ class QueuePanel(QWidget):
             if paths:
                 q.add_many([("", p, {}) for p in paths])
         elif name == "Queue variations…":
-            text, ok = QInputDialog.getText(
-                self, "Queue variations", "KNOB=V1,V2,...", text="seed=0,1,2,3"
-            )
-            if ok and text:
-                self._variations(text)
+            from nst_desktop.gui.variations_dialog import ask_variations
+
+            ask_variations(self, q.model.variations)
         elif name == "Run queue":
             q.run_queue()
         elif name == "Clear":
@@ -115,17 +111,3 @@ class QueuePanel(QWidget):
                 q.cancel(picked)
             else:
                 q.move(picked, -1 if name == "Up" else 1)
-
-    def _variations(self, text: str) -> None:
-        from nst_desktop.core.variations import parse_vary, variation_cells
-
-        try:
-            knob, values = parse_vary(text)
-            cells = variation_cells(self.queue.model.settings, knob, values)
-        except SettingsError as exc:
-            self.queue.model.show_message(str(exc))
-            return
-        content = self.queue.model.content_path
-        self.queue.add_many(
-            [(c.label, content, c.settings.to_dict() | {"mode": c.settings.mode}) for c in cells]
-        )

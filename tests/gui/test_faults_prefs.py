@@ -112,3 +112,34 @@ def test_an_unwritable_data_folder_is_told_once_and_the_menu_says_why(
         assert w.message_bar.text().startswith(f"The {what} {data}")
         assert "cannot be made (Not a directory)" in w.message_bar.text()
     assert opened == []
+
+
+def test_a_folder_the_desktop_cannot_open_is_shown_as_a_path_to_copy(
+    window_without_engine, qtbot, tmp_path, monkeypatch
+):
+    from PySide6.QtGui import QGuiApplication
+
+    from nst_desktop.core.history import history_dir
+    from nst_desktop.gui.data_folder import FolderPathDialog
+    from nst_desktop.logs import log_dir
+
+    w = window_without_engine
+    asked = []
+    monkeypatch.setattr(
+        QDesktopServices, "openUrl", staticmethod(lambda url: asked.append(url) or False)
+    )
+    menus = {a.text(): a.menu() for a in w.menuBar().actions()}
+    for menu, name, folder in (("&File", "Open history folder", history_dir()),
+                               ("&Help", "Open log folder", log_dir())):  # fmt: skip
+        next(a for a in menus[menu].actions() if a.text() == name).trigger()
+        dialogs = [d for d in w.findChildren(FolderPathDialog) if d.isVisible()]
+        assert len(dialogs) == 1 and asked[-1].toLocalFile() == str(folder)
+        dialog = dialogs[0]
+        assert dialog.path.text() == str(folder) and dialog.path.isReadOnly()
+        assert dialog.path.selectedText() == str(folder)  # selectable, selected
+        QGuiApplication.clipboard().clear()
+        dialog.copy_button.click()
+        assert QGuiApplication.clipboard().text() == str(folder)
+        dialog.close()
+        qtbot.waitUntil(lambda: not w.findChildren(FolderPathDialog))  # deleted on close
+    assert len(asked) == 2

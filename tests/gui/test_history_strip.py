@@ -31,7 +31,11 @@ def images(tmp_path):
 
 
 def _entry(
-    images, seed: int = 3, created: float | None = None, style_weight: float = 7.0
+    images,
+    seed: int = 3,
+    created: float | None = None,
+    style_weight: float = 7.0,
+    colour: tuple[int, int, int] = (200, 30, 60),
 ) -> hr.Entry:
     """A run of photo with art1:art2 at 3:1, as the session would keep it."""
     files = input_files(images["photo"], [(images["art1"], 3.0), (images["art2"], 1.0)])
@@ -41,7 +45,7 @@ def _entry(
         "settings": {"mode": "transfer", "seed": seed, "steps": 8, "style_weight": style_weight},
         "inputs": [f.to_dict() for f in files],
     }  # fmt: skip
-    pixels = np.full((30, 40, 3), (200, 30, 60), np.uint8)
+    pixels = np.full((30, 40, 3), colour, np.uint8)
     return History().add(pixels, record, curve=curve, created=created)
 
 
@@ -54,12 +58,13 @@ def _window(qtbot, tmp_path, *, engine: bool = False) -> MainWindow:
     return w
 
 
-def _click(qtbot, w: MainWindow, entry_id: str) -> None:
+def _click(qtbot, w: MainWindow, entry_id: str, ctrl: bool = False) -> None:
     strip = w.history_strip
     item = strip.item_for(entry_id)
     strip.list.scrollToItem(item)
     rect = strip.list.visualItemRect(item)
-    qtbot.mouseClick(strip.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    mods = Qt.KeyboardModifier.ControlModifier if ctrl else Qt.KeyboardModifier.NoModifier
+    qtbot.mouseClick(strip.list.viewport(), Qt.MouseButton.LeftButton, mods, rect.center())
 
 
 def test_runs_appear_live_newest_first(qtbot, tmp_path, images):
@@ -96,7 +101,7 @@ def test_a_click_shows_the_result_with_its_curve_and_settings(qtbot, tmp_path, i
     details = w.history_strip.details.text()
     assert "seed 1" in details and "art1.png ×3" in details and "art2.png ×1" in details
     enabled = {n for n, b in w.history_strip.buttons.items() if b.isEnabled()}
-    assert enabled == set(w.history_strip.buttons) - {"Compare"}  # nothing was shown before
+    assert enabled == set(w.history_strip.buttons) - {"Compare"}  # no other run chosen
 
 
 def test_use_these_settings_restores_two_styles_at_3_to_1(qtbot, tmp_path, images):
@@ -198,6 +203,49 @@ def test_compare_two_runs_and_a_run_with_its_photo(qtbot, tmp_path, images):
     photo = np.asarray(Image.open(images["photo"]).convert("RGB"))
     assert np.array_equal(w.model.history.comparison.left, photo)
     assert view.left_caption.text() == "Photo photo.png" and view.differences.count() == 1
+    view.close()
+
+
+def test_compare_any_two_runs_chosen_by_ctrl_click_or_the_menu(qtbot, tmp_path, images):
+    colours = [(250, 0, 0), (0, 250, 0), (0, 0, 250), (250, 250, 0)]
+    runs = [
+        _entry(images, seed=n, created=1_700_000_000 + n, style_weight=25 * 2**n, colour=c)
+        for n, c in enumerate(colours)
+    ]
+    w = _window(qtbot, tmp_path)
+    strip, view = w.history_strip, w.compare_view
+    _click(qtbot, w, runs[3].id)
+    _click(qtbot, w, runs[2].id)  # shown before: the default partner
+    _click(qtbot, w, runs[0].id, ctrl=True)  # not adjacent to the run shown: chosen instead
+    assert w.model.history.selected.id == runs[2].id and w.model.picture.stored == runs[2].id
+    assert strip.item_for(runs[0].id).text().startswith("⇆")
+    assert not strip.item_for(runs[3].id).text().startswith("⇆")
+    assert runs[0].id in strip.buttons["Compare"].toolTip()
+    strip.buttons["Compare"].click()
+    assert view.isVisible()
+    left, right = w.model.history.comparison.left, w.model.history.comparison.right
+    assert tuple(left[5, 5]) == colours[0] and tuple(right[5, 5]) == colours[2]
+    assert tuple(view.left.current_image()[5, 5]) == colours[0]
+    assert tuple(view.right.current_image()[5, 5]) == colours[2]
+    diffs = [view.differences.item(r).text() for r in range(view.differences.count())]
+    assert diffs == ["Seed 0 → 2", "Style weight 25 → 100"]
+    assert runs[0].id in view.left_caption.text() and runs[2].id in view.right_caption.text()
+    menu = strip.menu_for(runs[1].id)  # right-click on another run
+    actions = {a.text(): a for a in menu.actions()}
+    actions[f"Compare with the run shown ({runs[2].id})"].trigger()
+    assert tuple(view.left.current_image()[5, 5]) == colours[1]
+    diffs = [view.differences.item(r).text() for r in range(view.differences.count())]
+    assert diffs == ["Seed 1 → 2", "Style weight 50 → 100"]
+    _click(qtbot, w, runs[3].id)  # the run chosen stays chosen while another is shown
+    assert w.model.history.previous.id == runs[0].id
+    strip.buttons["Compare"].click()
+    assert tuple(view.left.current_image()[5, 5]) == colours[0]
+    assert tuple(view.right.current_image()[5, 5]) == colours[3]
+    _click(qtbot, w, runs[0].id)  # showing the chosen run itself: the one shown before is the other
+    assert w.model.history.previous.id == runs[3].id
+    strip.menu_for(runs[3].id).actions()[-1].trigger()  # with its photo
+    assert view.left_caption.text() == "Photo photo.png" and runs[3].id in view.caption.text()
+    assert not strip.menu_for(runs[0].id).actions()[1].isEnabled()  # the run shown itself
     view.close()
 
 

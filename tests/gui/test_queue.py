@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog
 
 from nst_desktop.core.history import History
 from nst_desktop.core.run_queue import load_queue, queue_file
 from nst_desktop.gui.main_window import MainWindow
 from nst_desktop.gui.model import WindowModel
+from nst_desktop.gui.variations_dialog import VariationsDialog
 
 RUN_TIMEOUT_MS = 90_000
 
@@ -25,6 +26,17 @@ def images(tmp_path):
         paths[name] = str(tmp_path / f"{name}.png")
         Image.fromarray(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(paths[name])
     return paths
+
+
+def _accepting(knob: str, values: str):
+    """A stand-in for the variations dialog's exec: the user picks ``knob`` and ``values``."""
+
+    def exec_(dialog: VariationsDialog) -> int:
+        dialog.choose(knob, values)
+        dialog.accept()
+        return dialog.result()
+
+    return exec_
 
 
 def _window(qtbot, tmp_path, images, *, engine: bool = True) -> MainWindow:
@@ -67,7 +79,7 @@ def test_queue_during_a_run_then_runs_follow(qtbot, tmp_path, images, monkeypatc
 
 def test_reorder_cancel_and_survive_a_restart(qtbot, tmp_path, images, monkeypatch):
     monkeypatch.setattr(WindowModel, "busy", property(lambda self: True))  # nothing starts
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("seed=0,1,2", True)))
+    monkeypatch.setattr(VariationsDialog, "exec", _accepting("seed", "0,1,2"))
     w = _window(qtbot, tmp_path, images, engine=False)
     w.queue_panel.buttons["Queue variations…"].click()
     q = w.model.queue
