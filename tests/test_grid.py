@@ -35,3 +35,24 @@ def test_grid_default_cell_size_and_labels_drawn():
     assert 0 <= (arr == 90).all(-1).sum() - 2 * 128 * 128 < 20  # 128 px cells (+ label ink)
     blank = make_grid([("Row", [("", _cell(40, 40, 90)), ("", _cell(40, 40, 90))])])
     assert not np.array_equal(np.asarray(blank), arr)  # the labels are drawn
+
+
+def _label_gap(img, colour) -> tuple[int, int]:
+    """Rows of background between the picture of ``colour`` and the first ink below it, and
+    the picture's left edge."""
+    arr = np.asarray(img).astype(int)
+    ys, xs = np.nonzero((arr == colour).all(-1))
+    below = arr[ys.max() + 1 :, xs.min() : xs.max() + 1]
+    ink_rows = np.nonzero((below.sum(-1) < 3 * 150).any(-1))[0]
+    return int(ink_rows[0]), int(xs.min())
+
+
+def test_label_sits_right_under_a_wide_picture():
+    wide = np.zeros((64, 96, 3), np.uint8) + np.uint8([40, 160, 90])  # 3:2, as most photos are
+    rows = [("Variations over seed", [("seed 0", wide), ("seed 1", wide.copy())])]
+    img = make_grid(rows)
+    gap, _ = _label_gap(img, (40, 160, 90))
+    assert gap <= 6, f"{gap} px of background between the picture and its label"
+    assert img.height < 8 + 30 + 128  # the cell is as tall as the picture, not square
+    tall = make_grid([("Row", [("a long label", wide.transpose(1, 0, 2)), ("b", None)])])
+    assert _label_gap(tall, (40, 160, 90))[0] <= 6

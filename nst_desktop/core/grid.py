@@ -19,6 +19,17 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
+def _tile(img: np.ndarray, cell: int) -> Image.Image:
+    """The picture scaled to ``cell`` px on its longest side (small ones scaled up, pixel-sharp)."""
+    tile = Image.fromarray(img)
+    tile.thumbnail((cell, cell), Image.Resampling.LANCZOS)
+    if max(tile.size) < cell:  # small cells are scaled up to fill the grid
+        s = cell / max(tile.size)
+        new = (max(1, round(tile.width * s)), max(1, round(tile.height * s)))
+        tile = tile.resize(new, Image.Resampling.NEAREST)
+    return tile
+
+
 def make_grid(
     rows: Sequence[tuple[str, Sequence[tuple[str, np.ndarray | None]]]],
     *,
@@ -28,12 +39,17 @@ def make_grid(
 ) -> Image.Image:
     """One picture of rows of labelled cells; a missing cell (None) is drawn as an empty box.
 
-    ``rows`` is [(row title, [(cell label, HxWx3 uint8 or None), ...]), ...]. Cells are scaled
-    to ``cell`` px on their longest side (0: the largest cell's size) so rows line up.
+    ``rows`` is [(row title, [(cell label, HxWx3 uint8 or None), ...]), ...]. Pictures are
+    scaled to ``cell`` px on their longest side (0: the largest picture's size). Each cell has
+    the pictures' shape (the union of their scaled sizes), so a label sits right under its
+    picture whether it is wide or tall, and columns line up.
     """
     images = [img for _, cells in rows for _, img in cells if img is not None]
     if cell <= 0:  # at least 128 px so the labels fit under each cell
         cell = max(128, max((max(img.shape[:2]) for img in images), default=128))
+    tiles = {id(img): _tile(img, cell) for img in images}
+    box_w = max((t.width for t in tiles.values()), default=cell)
+    box_h = max((t.height for t in tiles.values()), default=cell)
     font_size = max(11, cell // 14)
     font, title_font = _font(font_size), _font(round(font_size * 1.3))
     label_h = font_size + 6
@@ -42,8 +58,10 @@ def make_grid(
     title_h = row_title_h + pad if title else 0
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     title_w = max([measure.textlength(t, font=title_font) for t in [title] + [r for r, _ in rows]])
-    width = max(pad + columns * (cell + pad), int(title_w) + 2 * pad)
-    height = title_h + pad + len(rows) * (row_title_h + cell + label_h + pad)
+    label_w = max([measure.textlength(t, font=font) for _, cells in rows for t, _ in cells] + [0])
+    pitch = max(box_w, int(label_w) + 2)  # a tall picture's column still fits its label
+    width = max(pad + columns * (pitch + pad), int(title_w) + 2 * pad)
+    height = title_h + pad + len(rows) * (row_title_h + box_h + label_h + pad)
     canvas = Image.new("RGB", (width, height), _BG)
     draw = ImageDraw.Draw(canvas)
     y = pad
@@ -54,20 +72,14 @@ def make_grid(
         draw.text((pad, y), row_title, fill=_INK, font=title_font)
         y += row_title_h
         for i, (label, img) in enumerate(cells):
-            x = pad + i * (cell + pad)
+            x = pad + i * (pitch + pad)
             if img is None:
-                draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=_EMPTY)
+                draw.rectangle([x, y, x + box_w - 1, y + box_h - 1], fill=_EMPTY)
             else:
-                tile = Image.fromarray(img)
-                tile.thumbnail((cell, cell), Image.Resampling.LANCZOS)
-                if max(tile.size) < cell:  # small cells are scaled up to fill the grid
-                    s = cell / max(tile.size)
-                    new = (max(1, round(tile.width * s)), max(1, round(tile.height * s)))
-                    tile = tile.resize(new, Image.Resampling.NEAREST)
-                ox, oy = (cell - tile.width) // 2, (cell - tile.height) // 2
-                canvas.paste(tile, (x + ox, y + oy))
-            draw.text((x, y + cell + 3), label, fill=_INK, font=font)
-        y += cell + label_h + pad
+                tile = tiles[id(img)]
+                canvas.paste(tile, (x + (box_w - tile.width) // 2, y + (box_h - tile.height) // 2))
+            draw.text((x, y + box_h + 3), label, fill=_INK, font=font)
+        y += box_h + label_h + pad
     return canvas
 
 
