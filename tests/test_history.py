@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -233,3 +234,27 @@ def test_differences_name_inputs_and_settings(history, tmp_path):
     b = _add(history, 2, inputs=[{"role": "style", "path": "/x/b.png", "weight": 1}])
     assert differences(a, b) == ["Styles a.png ×3 → b.png ×1", "Seed 1 → 2"]
     assert differences(a, a) == []
+
+
+def test_run_labels_name_what_tells_two_runs_apart():
+    from dataclasses import replace
+
+    from nst_desktop.core.compare import photo_labels, run_labels
+
+    base = hr.Entry("a", Path("/x"), 1_700_000_000.0, "done", "transfer", 8, {"seed": 1})
+    t0 = time.strftime("%H:%M", time.localtime(base.created))
+    later = replace(base, created=base.created + 120, settings={"seed": 2, "style_weight": 3.0})
+    t1 = time.strftime("%H:%M", time.localtime(later.created))
+    left, right, line = run_labels(base, later)
+    assert left.startswith(f"{t0} · style weight ") and right == f"{t1} · style weight 3"
+    assert line == f"Left: run of {t0} · Right: run of {t1}"
+    seed_only = replace(base, created=base.created + 1, settings={"seed": 2})
+    left, right, _ = run_labels(base, seed_only)  # same minute: seconds tell them apart
+    assert left.endswith(":20 · seed 1") and right.endswith(":21 · seed 2")
+    same = replace(base, created=base.created + 60)
+    assert run_labels(base, same)[:2] == (t0, time.strftime("%H:%M", time.localtime(same.created)))
+    assert photo_labels("photo.png", base) == (
+        "Photo",
+        "Result",
+        f"Left: the photo photo.png · Right: run of {t0}",
+    )

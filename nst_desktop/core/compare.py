@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .changes import settings_changes
@@ -33,6 +34,57 @@ def differences(a: Entry, b: Entry) -> list[str]:
     if a.iterations != b.iterations:
         out.append(f"Iterations done {a.iterations} → {b.iterations}")
     return out
+
+
+def run_labels(a: Entry, b: Entry) -> tuple[str, str, str]:
+    """What to call two runs side by side: each one's time and the first thing that tells them
+    apart ("01:07 · style weight 0.3"), and one line naming both ("Left: run of 01:07 · ...").
+
+    A differing seed is named only when nothing else differs: it says least about the look.
+    """
+    when_a, when_b = _clocks(a.created, b.created)
+    telling = _first_difference(a, b)
+    left, right = when_a, when_b
+    if telling is not None:
+        left, right = f"{when_a} · {telling[0]}", f"{when_b} · {telling[1]}"
+    return left, right, f"Left: run of {when_a} · Right: run of {when_b}"
+
+
+def photo_labels(photo: str, b: Entry) -> tuple[str, str, str]:
+    """A run beside its photo: "Photo" and "Result", and the line naming both."""
+    when = time.strftime("%H:%M", time.localtime(b.created))
+    return "Photo", "Result", f"Left: the photo {photo} · Right: run of {when}"
+
+
+def _clocks(a: float, b: float) -> tuple[str, str]:
+    """Two local times as "01:07", with seconds when they fall in the same minute."""
+    fmt = "%H:%M"
+    if time.strftime(fmt, time.localtime(a)) == time.strftime(fmt, time.localtime(b)):
+        fmt = "%H:%M:%S"
+    return time.strftime(fmt, time.localtime(a)), time.strftime(fmt, time.localtime(b))
+
+
+def _first_difference(a: Entry, b: Entry) -> tuple[str, str] | None:
+    """The first of: photo, styles, mode, a setting (seed last), iterations done; None: none."""
+    for get in (_content, _styles):
+        if get(a) != get(b):
+            return get(a), get(b)
+    if a.mode != b.mode:
+        return a.mode, b.mode
+    changes = settings_changes(entry_settings(a), entry_settings(b))
+    changes = [c for c in changes if c.name not in ("mode", "style_blend")]
+    changes.sort(key=lambda c: c.name == "seed")  # stable: the dataclass's order otherwise
+    if changes:
+        name = _lower_first(changes[0].label)
+        return f"{name} {changes[0].before}", f"{name} {changes[0].after}"
+    if a.iterations != b.iterations:
+        return f"{a.iterations} iterations", f"{b.iterations} iterations"
+    return None
+
+
+def _lower_first(label: str) -> str:
+    """ "Style weight" → "style weight"; "L-BFGS history" stays."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def _content(entry: Entry) -> str:

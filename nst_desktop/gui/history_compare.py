@@ -14,19 +14,22 @@ from nst_desktop.core.images import ImageError, open_image
 
 @dataclass(frozen=True)
 class Comparison:
-    """Two pictures side by side: ``left`` before, ``right`` after, and what differs."""
+    """Two pictures side by side: ``left`` before, ``right`` after, what each is called
+    ("01:07 · style weight 0.3", "Photo"), one line naming both, and what differs."""
 
     left: Any  # H x W x 3 uint8
     right: Any
     left_caption: str
     right_caption: str
     differences: tuple[str, ...] = ()
+    caption: str = ""
 
 
 def compare_files(
-    left: Path, caption: str, right: Entry, diffs: tuple[str, ...]
+    left: Path, labels: tuple[str, str, str], right: Entry, diffs: tuple[str, ...]
 ) -> Comparison | str:
-    """The comparison, or the sentence saying why a picture cannot be read."""
+    """The comparison, or the sentence saying why a picture cannot be read; ``labels`` are the
+    left and right sides' names and the line naming both (core.compare.run_labels)."""
     import numpy as np
 
     try:
@@ -36,4 +39,4 @@ def compare_files(
         return f"Cannot compare: {exc}"
     if before.size != after.size:
         before = before.resize(after.size)
-    return Comparison(np.asarray(before), np.asarray(after), caption, f"Run {right.id}", diffs)
+    return Comparison(np.asarray(before), np.asarray(after), *labels[:2], diffs, labels[2])

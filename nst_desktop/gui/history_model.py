@@ -208,9 +208,9 @@ class HistoryModel(QObject):
 
     def compare(self, a: Entry, b: Entry) -> bool:
         """Any two runs: ``a`` left (before), ``b`` right (after), and what differs."""
-        from nst_desktop.core.compare import differences
+        from nst_desktop.core.compare import differences, run_labels
 
-        return self._show(compare_files(a.result, f"Run {a.id}", b, tuple(differences(a, b))))
+        return self._show(compare_files(a.result, run_labels(a, b), b, tuple(differences(a, b))))
 
     def compare_with_photo(self, entry: Entry | None = None) -> bool:
         """The entry's photo (left) against its result (right); the one shown by default."""
@@ -224,7 +224,10 @@ class HistoryModel(QObject):
                 f"The photo {b.content.name} is missing (was {b.content.path})."
             )
             return False
-        return self._show(compare_files(Path(path), f"Photo {b.content.name}", b, ()))
+        from nst_desktop.core.compare import photo_labels
+
+        labels = photo_labels(b.content.name, b)
+        return self._show(compare_files(Path(path), labels, b, ()))
 
     def _show(self, comparison: Comparison | str) -> bool:
         if isinstance(comparison, str):

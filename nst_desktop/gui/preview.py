@@ -7,6 +7,7 @@ Usage::
     view.set_image(step_uint8)          # every preview frame the worker sends (H x W x 3 uint8)
     view.fit(); view.actual_size(); view.zoom_by(1.25)
     view.set_compare(True)              # drag the split line; "Before" left, "After" right
+    view.set_split_labels("Photo", "Result")  # optional: other names for the two sides
     view.current_image()                # the last array set (for Export), or None
     view.frames_shown                   # paints that drew a new frame (preview fps)
     view.zoomChanged.connect(...)       # float: 1.0 = 100 % (one image pixel per screen pixel)
@@ -72,6 +73,7 @@ class PreviewView(QWidget):
         self._fit = True
         self._compare = False
         self._split = 0.5  # fraction of the image width
+        self.split_labels = ("Before", "After")  # what set_split_labels names the two sides
         self._drag: str | None = None  # "pan" | "split"
         self._drag_last = QPointF()
         # area-averaged downscaled copies, per role ("after"/"before"): (version, w, h) -> image
@@ -153,6 +155,11 @@ class PreviewView(QWidget):
 
     def compare(self) -> bool:
         return self._compare
+
+    def set_split_labels(self, left: str, right: str) -> None:
+        """What the split calls its two sides ("Before"/"After" unless told)."""
+        self.split_labels = (left, right)
+        self.update()
 
     def set_split(self, fraction: float) -> None:
         self._split = min(1.0, max(0.0, float(fraction)))
@@ -306,7 +313,10 @@ class PreviewView(QWidget):
         p.setFont(font)
         fm = p.fontMetrics()
         ty = max(target.top(), 0.0) + 8
-        for text, right_side in (("Before", False), ("After", True)):
+        left, right = self.split_labels
+        for text, right_side in ((left, False), (right, True)):
+            room = self.width() - sx - 28 if right_side else sx - max(target.left(), 0.0) - 28
+            text = fm.elidedText(text, Qt.TextElideMode.ElideRight, int(max(room, 40)))
             tw, th = fm.horizontalAdvance(text) + 12, fm.height() + 4
             x = sx + 8 if right_side else sx - 8 - tw
             box = QRectF(x, ty, tw, th)

@@ -196,13 +196,21 @@ def test_compare_two_runs_and_a_run_with_its_photo(qtbot, tmp_path, images):
     diffs = [view.differences.item(r).text() for r in range(view.differences.count())]
     assert diffs == ["Seed 1 → 2", "Style weight 50 → 100"]
     assert view.split.compare() and view.split.current_image().shape == (30, 40, 3)
-    assert first.id in view.left_caption.text() and second.id in view.right_caption.text()
+    t1, t2 = (time.strftime("%H:%M", time.localtime(e.created)) for e in (first, second))
+    assert t1 != t2  # a minute apart: no seconds
+    # Each side: its time and the first setting that tells them apart (the seed only last).
+    left, right = f"{t1} · style weight 50", f"{t2} · style weight 100"
+    assert view.split.split_labels == (left, right)
+    assert (view.left_caption.text(), view.right_caption.text()) == (left, right)
+    assert view.caption.text() == f"Left: run of {t1} · Right: run of {t2}"
     view.side_button.click()
     assert view.stack.currentIndex() == 1
     strip.buttons["With photo"].click()
     photo = np.asarray(Image.open(images["photo"]).convert("RGB"))
     assert np.array_equal(w.model.history.comparison.left, photo)
-    assert view.left_caption.text() == "Photo photo.png" and view.differences.count() == 1
+    assert view.split.split_labels == ("Photo", "Result") and view.differences.count() == 1
+    assert (view.left_caption.text(), view.right_caption.text()) == ("Photo", "Result")
+    assert view.caption.text() == f"Left: the photo photo.png · Right: run of {t2}"
     view.close()
 
 
@@ -229,7 +237,9 @@ def test_compare_any_two_runs_chosen_by_ctrl_click_or_the_menu(qtbot, tmp_path, 
     assert tuple(view.right.current_image()[5, 5]) == colours[2]
     diffs = [view.differences.item(r).text() for r in range(view.differences.count())]
     assert diffs == ["Seed 0 → 2", "Style weight 25 → 100"]
-    assert runs[0].id in view.left_caption.text() and runs[2].id in view.right_caption.text()
+    t0, t2 = (time.strftime("%H:%M:%S", time.localtime(r.created)) for r in (runs[0], runs[2]))
+    assert view.left_caption.text() == f"{t0} · style weight 25"  # same minute: seconds
+    assert view.right_caption.text() == f"{t2} · style weight 100"
     menu = strip.menu_for(runs[1].id)  # right-click on another run
     actions = {a.text(): a for a in menu.actions()}
     actions[f"Compare with the run shown ({runs[2].id})"].trigger()
@@ -244,7 +254,8 @@ def test_compare_any_two_runs_chosen_by_ctrl_click_or_the_menu(qtbot, tmp_path, 
     _click(qtbot, w, runs[0].id)  # showing the chosen run itself: the one shown before is the other
     assert w.model.history.previous.id == runs[3].id
     strip.menu_for(runs[3].id).actions()[-1].trigger()  # with its photo
-    assert view.left_caption.text() == "Photo photo.png" and runs[3].id in view.caption.text()
+    t3 = time.strftime("%H:%M", time.localtime(runs[3].created))
+    assert view.left_caption.text() == "Photo" and view.caption.text().endswith(f"run of {t3}")
     assert not strip.menu_for(runs[0].id).actions()[1].isEnabled()  # the run shown itself
     view.close()
 
