@@ -2,9 +2,12 @@
 
 By default each term is shown relative to its own first value (100 % at the start), so the
 question an artist asks, "is the picture still getting better?", reads off one scale however far
-apart the terms' sizes are. The relative axis runs from 0.01 % to at most 1000 %: a term that
-leaves it (the content term of a start from the photo rises from almost nothing; L-BFGS can
-jump for an iteration) is drawn along its edge. ``set_relative(False)`` shows the raw losses.
+apart the terms' sizes are. A term that starts at (almost) nothing, under 1 % of the total's
+first value (the content term of a start from the photo), has no start worth measuring
+against: it is shown as a percentage of the total's first value instead, and its legend row
+says so ("content  12 % of total's start"). The relative axis runs from 0.01 % to at most
+1000 %: a value that leaves it (L-BFGS can jump for an iteration) is drawn along its edge.
+``set_relative(False)`` shows the raw losses.
 
 Usage::
 
@@ -41,6 +44,7 @@ __all__ = ["LossPlot", "decade_label"]
 
 REPAINT_MS = 66  # ~15 repaints per second at most
 RELATIVE_RANGE = (-4, 1)  # the relative axis, in decades of the first value: 0.01 % .. 1000 %
+BORROW_BELOW = -2  # a term starting under 1 % of the total's start is measured against that
 _COLORS = {
     "total": QColor(40, 40, 40),
     "content": QColor(31, 119, 180),
@@ -69,17 +73,20 @@ class _Series:
         self.values.append(math.log10(value))
         self._arrays = None
 
-    def arrays(self, relative: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Steps and log10 values; relative: minus the first value, kept on the relative axis."""
+    def arrays(self, relative: bool, ref: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and log10 values; relative: minus ``ref`` (log10; default the first value),
+        kept on the relative axis."""
         if self._arrays is None:
             self._arrays = (np.asarray(self.steps, float), np.asarray(self.values, float))
         xs, ys = self._arrays
         if not relative:
             return xs, ys
-        return xs, np.clip(ys - ys[0], *RELATIVE_RANGE)
+        return xs, np.clip(ys - (ys[0] if ref is None else ref), *RELATIVE_RANGE)
 
-    def last(self, relative: bool) -> float:
-        return self.values[-1] - self.values[0] if relative else self.values[-1]
+    def last(self, relative: bool, ref: float | None = None) -> float:
+        if not relative:
+            return self.values[-1]
+        return self.values[-1] - (self.values[0] if ref is None else ref)
 
 
 class LossPlot(QWidget):
@@ -96,7 +103,9 @@ class LossPlot(QWidget):
             "How far the picture still is from the goal, per ingredient: content (the shapes "
             "of your photo), style (the textures of the artwork) and smoothness (tv). "
             "Lines flatten out when more iterations would change little. Right-click to "
-            "switch between each loss as a percentage of its first value and the raw losses."
+            "switch between each loss as a percentage of its first value and the raw losses. "
+            "A loss that starts at almost nothing is shown as a percentage of the total's "
+            "first value, as its legend says."
         )
         self.relative = True
         self._series: dict[str, _Series] = {}
@@ -108,6 +117,7 @@ class LossPlot(QWidget):
         self._timer.timeout.connect(self.update)
         self.paints = 0  # paint count (lets tests and benchmarks see the throttling)
         self.legend_rect: QRectF | None = None  # where the last paint put the legend
+        self.legend_texts: list[str] = []  # and what it said
         self.x_ticks: list[int] = []  # the iterations the last paint labelled
 
     def set_relative(self, relative: bool) -> None:
@@ -177,11 +187,21 @@ class LossPlot(QWidget):
         used = sum(1 for n in self._series if n not in _COLORS)
         return _EXTRA[used % len(_EXTRA)]
 
+    def reference(self, name: str) -> tuple[float | None, bool]:
+        """What the relative view measures ``name`` against: (log10 value, borrowed) where
+        borrowed means the total's first value (the term's own start is under 1 % of it)."""
+        s, total = self._series.get(name), self._series.get("total")
+        if s is None or not s.values or total is None or not total.values or s is total:
+            return (s.values[0] if s and s.values else None), False
+        if s.values[0] < total.values[0] + BORROW_BELOW:
+            return total.values[0], True
+        return s.values[0], False
+
     def _y_range(self) -> tuple[int, int] | None:
         lo, hi = math.inf, -math.inf
         for s in self._series.values():
             if s.values:
-                _, v = s.arrays(self.relative)
+                _, v = s.arrays(self.relative, self.reference(s.name)[0])
                 lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
         if not math.isfinite(lo):
             return None
@@ -232,7 +252,7 @@ class LossPlot(QWidget):
         for s in self._series.values():
             if not s.steps:
                 continue
-            xs, ys = s.arrays(self.relative)
+            xs, ys = s.arrays(self.relative, self.reference(s.name)[0])
             lines.append((np.asarray(to_x(xs), float), np.asarray(to_y(ys), float)))
             poly = decimate(*lines[-1])
             # Wide pens stroke a jagged decimated line ~40x slower than 1 px; use 1 px then.
@@ -319,13 +339,18 @@ class LossPlot(QWidget):
         if not rows:
             return
         if self.relative:
-            texts = [f"{s.name}  {_percent(s.last(True))}" for s in rows]
+            texts = []
+            for s in rows:
+                ref, borrowed = self.reference(s.name)
+                of = " of total's start" if borrowed else ""
+                texts.append(f"{s.name}  {_percent(s.last(True, ref))}{of}")
         else:
             texts = [f"{s.name}  {10 ** s.last(False):.3g}" for s in rows]
         w = max(fm.horizontalAdvance(t) for t in texts) + 30
         h = len(rows) * (fm.height() + 1) + 6
         box = legend_box(plot, w, h, lines)
         self.legend_rect = box
+        self.legend_texts = texts
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.fillRect(box, QColor(255, 255, 255, 215))
         p.setPen(QPen(QColor(210, 210, 210), 1))

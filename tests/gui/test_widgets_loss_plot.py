@@ -151,10 +151,10 @@ def test_iteration_ticks_are_whole_numbers(plot):
 
 
 def test_relative_view_starts_every_term_at_100_percent(plot):
-    """Terms a million apart share one scale: each starts at 100 % of itself; a term that rises
-    from almost nothing (the content term of a start from the photo) runs along the top edge."""
+    """Terms a million apart share one scale: each starts at 100 % of itself; a term that
+    leaves the axis runs along its edge."""
     for i in range(1, 30):
-        plot.add(i, 1e6 / i, {"content": 1e-2 * i, "style": 1e6 / i})
+        plot.add(i, 1e6 / i, {"content": 1e4 * i, "style": 1e6 / i})
     plot.grab()
     assert plot.relative
     assert percent_label(0) == "100 %" and percent_label(-1) == "10 %"
@@ -163,10 +163,34 @@ def test_relative_view_starts_every_term_at_100_percent(plot):
     xs, ys = s.arrays(True)
     assert ys[0] == 0.0 and ys[-1] == pytest.approx(-math.log10(29))
     assert s.arrays(False)[1][0] == pytest.approx(6.0)
-    content = plot._series["content"].arrays(True)[1]
+    assert plot.reference("content") == (pytest.approx(4.0), False)  # 1 % of the total: its own
+    content = plot._series["content"].arrays(True, plot.reference("content")[0])[1]
     assert content[0] == 0.0 and content[8] == pytest.approx(math.log10(9))
     assert content[-1] == 1  # 2900 % is off the axis: along its top edge
-    plot.add(30, 1.0, {"content": 1e9})  # ten decades up: along the top edge, 1000 %
+    plot.add(30, 1.0, {"content": 1e14})  # ten decades up: along the top edge, 1000 %
     plot.grab()
     assert plot._series["content"].arrays(True)[1][-1] == 1
     assert plot._y_range() == (-4, 1)
+
+
+def _legend_rows(plot) -> dict[str, str]:
+    plot.grab()
+    return dict(t.split("  ", 1) for t in plot.legend_texts)
+
+
+def test_a_term_that_starts_at_zero_is_measured_against_the_total(plot):
+    """A start from the photo: the content loss is 0, then almost nothing, then rises to a
+    tenth of the total. Against its own start that reads "> 1000 %" all run; against the
+    total's start it reads what it is, and the legend says so."""
+    curve = [(1, 7.0, 0.0), (2, 7.0, 7.8e-8), (3, 47.0, 2.6), (4, 6.9, 0.7), (8, 6.9, 0.69)]
+    for step, total, content in curve:
+        plot.add(step, total, {"content": content, "style": total - content})
+    ref, borrowed = plot.reference("content")
+    assert borrowed and ref == pytest.approx(math.log10(7.0))
+    ys = plot._series["content"].arrays(True, ref)[1]
+    assert np.all(np.isfinite(ys))
+    assert 10 ** ys[-1] == pytest.approx(0.69 / 7.0)  # 9.9 % of the total's start
+    rows = _legend_rows(plot)
+    assert rows["content"] == "9.86 % of total's start"
+    assert rows["style"] == f"{100 * 6.21 / 7.0:.3g} %"  # a normal term keeps % of its start
+    assert rows["total"] == f"{100 * 6.9 / 7.0:.3g} %"
