@@ -110,8 +110,9 @@ def test_sweep_writes_three_grids(capsys, pics, tmp_path):
     code, err = run_cli(capsys, "sweep", pics["content"], pics["style"], "-o", out, *FAST)
     assert code == 0, err
     grids = {k: Image.open(tmp_path / f"grid{k}.png") for k in ("", "-content", "-style")}
-    assert grids["-content"].size == grids["-style"].size
-    assert grids[""].width == grids["-content"].width >= 5 * 32
+    # One column width for all three; each row as tall as its pictures (the photo is wider).
+    assert grids[""].width == grids["-content"].width == grids["-style"].width >= 5 * 32
+    assert grids["-content"].height < grids["-style"].height
     assert grids[""].height > grids["-content"].height
     m = meta(out)
     assert m["settings"]["mode"] == "sweep" and m["iterations"] == 30  # 10 cells x 3

@@ -56,3 +56,19 @@ def test_label_sits_right_under_a_wide_picture():
     assert img.height < 8 + 30 + 128  # the cell is as tall as the picture, not square
     tall = make_grid([("Row", [("a long label", wide.transpose(1, 0, 2)), ("b", None)])])
     assert _label_gap(tall, (40, 160, 90))[0] <= 6
+
+
+def test_each_row_of_a_sweep_fits_its_own_pictures():
+    """The layer sweep: content cells have the photo's shape, style cells the artwork's."""
+    from nst_desktop.core.grid import sweep_grids
+
+    wide = np.zeros((64, 96, 3), np.uint8) + np.uint8([40, 160, 90])
+    square = np.zeros((64, 64, 3), np.uint8) + np.uint8([200, 60, 20])
+    rows = [("Content", ["relu1_1", "relu2_1"]), ("Style", ["relu1_1", "+relu2_1"])]
+    grids = sweep_grids(rows, [wide, wide.copy(), square, None])
+    assert _label_gap(grids[""], (40, 160, 90))[0] <= 6
+    assert _label_gap(grids[""], (200, 60, 20))[0] <= 6
+    assert grids[""].width == grids["content"].width == grids["style"].width
+    # The empty style cell has the style row's shape.
+    arr = np.asarray(grids["style"])
+    assert (arr == (225, 225, 222)).all(-1).sum() == 128 * 128

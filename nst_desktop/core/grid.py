@@ -30,45 +30,51 @@ def _tile(img: np.ndarray, cell: int) -> Image.Image:
     return tile
 
 
+Rows = Sequence[tuple[str, Sequence[tuple[str, np.ndarray | None]]]]
+
+
 def make_grid(
-    rows: Sequence[tuple[str, Sequence[tuple[str, np.ndarray | None]]]],
-    *,
-    title: str = "",
-    cell: int = 0,
-    pad: int = 8,
+    rows: Rows, *, title: str = "", cell: int = 0, pad: int = 8, columns_like: Rows = ()
 ) -> Image.Image:
     """One picture of rows of labelled cells; a missing cell (None) is drawn as an empty box.
 
     ``rows`` is [(row title, [(cell label, HxWx3 uint8 or None), ...]), ...]. Pictures are
-    scaled to ``cell`` px on their longest side (0: the largest picture's size). Each cell has
-    the pictures' shape (the union of their scaled sizes), so a label sits right under its
-    picture whether it is wide or tall, and columns line up.
+    scaled to ``cell`` px on their longest side (0: the largest picture's size). A row's cells
+    have its pictures' shape (the union of their scaled sizes), so each label sits right under
+    its picture, wide or tall; columns are as wide as the widest row's cells (and labels) so
+    they line up. ``columns_like``: other rows whose widths the columns also fit (a grid of one
+    row the same width as the grid of all).
     """
-    images = [img for _, cells in rows for _, img in cells if img is not None]
+    images = [img for _, cells in [*rows, *columns_like] for _, img in cells if img is not None]
     if cell <= 0:  # at least 128 px so the labels fit under each cell
         cell = max(128, max((max(img.shape[:2]) for img in images), default=128))
     tiles = {id(img): _tile(img, cell) for img in images}
-    box_w = max((t.width for t in tiles.values()), default=cell)
-    box_h = max((t.height for t in tiles.values()), default=cell)
+    every = _box(list(tiles.values()), (cell, cell))  # a row with no picture yet
+    boxes = [_box([tiles[id(i)] for _, i in cells if i is not None], every) for _, cells in rows]
     font_size = max(11, cell // 14)
     font, title_font = _font(font_size), _font(round(font_size * 1.3))
     label_h = font_size + 6
     row_title_h = round(font_size * 1.3) + 8
-    columns = max((len(cells) for _, cells in rows), default=1)
+    columns = max((len(cells) for _, cells in [*rows, *columns_like]), default=1)
     title_h = row_title_h + pad if title else 0
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     title_w = max([measure.textlength(t, font=title_font) for t in [title] + [r for r, _ in rows]])
-    label_w = max([measure.textlength(t, font=font) for _, cells in rows for t, _ in cells] + [0])
-    pitch = max(box_w, int(label_w) + 2)  # a tall picture's column still fits its label
+    labels = [t for _, cells in [*rows, *columns_like] for t, _ in cells]
+    label_w = max([measure.textlength(t, font=font) for t in labels] + [0])
+    widths = [b[0] for b in boxes]
+    widths += [
+        _box([tiles[id(i)] for _, i in c if i is not None], every)[0] for _, c in columns_like
+    ]
+    pitch = max([*widths, int(label_w) + 2])  # a tall picture's column still fits its label
     width = max(pad + columns * (pitch + pad), int(title_w) + 2 * pad)
-    height = title_h + pad + len(rows) * (row_title_h + box_h + label_h + pad)
+    height = title_h + pad + sum(row_title_h + h + label_h + pad for _, h in boxes)
     canvas = Image.new("RGB", (width, height), _BG)
     draw = ImageDraw.Draw(canvas)
     y = pad
     if title:
         draw.text((pad, y), title, fill=_INK, font=title_font)
         y += title_h
-    for row_title, cells in rows:
+    for (row_title, cells), (box_w, box_h) in zip(rows, boxes, strict=True):
         draw.text((pad, y), row_title, fill=_INK, font=title_font)
         y += row_title_h
         for i, (label, img) in enumerate(cells):
@@ -81,6 +87,13 @@ def make_grid(
             draw.text((x, y + box_h + 3), label, fill=_INK, font=font)
         y += box_h + label_h + pad
     return canvas
+
+
+def _box(tiles: list[Image.Image], empty: tuple[int, int]) -> tuple[int, int]:
+    """The size that holds every tile (``empty`` when there is none)."""
+    if not tiles:
+        return empty
+    return max(t.width for t in tiles), max(t.height for t in tiles)
 
 
 SWEEP_TITLE = "VGG19 layer sweep"
@@ -109,5 +122,5 @@ def sweep_grids(
         filled.append((title, row))
     out = {"": make_grid(filled, title=SWEEP_TITLE + note)}
     for key, row in zip(("content", "style"), filled, strict=False):
-        out[key] = make_grid([row], title=f"{row[0]}{note}")
+        out[key] = make_grid([row], title=f"{row[0]}{note}", columns_like=filled)
     return out
