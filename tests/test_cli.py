@@ -372,6 +372,21 @@ def test_threads_reach_torch(capsys, pics, tmp_path):
         torch.set_num_threads(before)
 
 
+def test_auto_threads_do_not_follow_an_earlier_runs_count(capsys, pics, tmp_path):
+    from nst_desktop.core.device import AUTO_THREADS
+
+    if AUTO_THREADS < 2:
+        pytest.skip("one CPU thread: an earlier count cannot differ")
+    args = ["transfer", pics["content"], pics["style"], "-o", tmp_path / "a.png", *FAST]
+    try:
+        assert run_cli(capsys, *args, "--threads", "1", "--steps", "1")[0] == 0
+        assert run_cli(capsys, *args, "--steps", "1")[0] == 0
+        assert torch.get_num_threads() == AUTO_THREADS
+        assert meta(tmp_path / "a.png")["threads"] == AUTO_THREADS
+    finally:
+        torch.set_num_threads(AUTO_THREADS)
+
+
 def test_metadata_is_json_safe(capsys, pics, tmp_path):
     out = tmp_path / "m.png"
     assert run_cli(capsys, "transfer", pics["content"], pics["style"], "-o", out, *FAST)[0] == 0

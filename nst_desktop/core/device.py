@@ -8,6 +8,12 @@ import torch
 
 from .memguard import Reading
 
+# torch's own thread count, read when the engine is first imported, before any run sets one.
+# torch.set_num_threads acts on the calling thread only, so "auto" sets this count in every thread
+# a run starts in: a worker thread and the main thread after a --threads 1 run would otherwise
+# compute with different counts and give different pixels.
+AUTO_THREADS = torch.get_num_threads()
+
 
 class DeviceError(Exception):
     """The chosen device is not there; the message says what is."""

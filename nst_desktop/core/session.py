@@ -249,9 +249,9 @@ def threads_note(embedded: dict[str, Any], threads_here: int) -> str | None:
 
 def threads_in_use(setting: int) -> int:
     """The CPU thread count a run with the ``threads`` setting computes with."""
-    import torch
+    from .device import AUTO_THREADS
 
-    return setting if setting > 0 else torch.get_num_threads()
+    return setting if setting > 0 else AUTO_THREADS
 
 
 def settings_from_picture(
@@ -378,8 +378,7 @@ class RunSession:
         from .inputs import load_run_images
         from .precision import choose as choose_precision
 
-        if settings.threads > 0:
-            torch.set_num_threads(settings.threads)
+        torch.set_num_threads(threads_in_use(settings.threads))
         self.device = resolve_device(settings.device)
         self._start_guard()
         self.precision = choose_precision(settings.precision, self.device)
