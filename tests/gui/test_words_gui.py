@@ -42,8 +42,11 @@ def test_style_rows_are_numbered_and_readable(window, tmp_path, qtbot):
     assert second.endswith((".png", "…"))  # whole, or cut at its end only
     assert paths[1] in rows[1].name.toolTip()  # the full path is a hover away
     assert rows[1].name.width() >= 90  # a line of its own, not squeezed by the weight box
+    hint = window.style_picker._empty
+    assert hint.isHidden()  # two rows fill the list
     window.style_picker._remove(rows[0])
     qtbot.waitUntil(lambda: window.style_picker._rows[0].name.text().startswith("1 · a_"))
+    assert hint.isVisible() and "blend" in hint.text()  # the free room says what it is for
 
 
 def test_names_are_whole_at_the_default_window_size(qtbot, tmp_path):
@@ -88,3 +91,18 @@ def test_the_mode_selector_is_radio_buttons_that_stay_put(window):
 def test_times_read_as_words_and_the_estimate_wraps(window):
     assert ended_line(RunStatus.DONE, 500, 200).text == "500 iterations in 3 min 20 s"
     assert window.estimate_label.wordWrap()
+
+
+def test_empty_lines_under_the_run_buttons_take_no_room(window):
+    from nst_desktop.gui.model import EstimateLine
+    from nst_desktop.gui.progress import ProgressLine
+
+    bar = window.run_bar
+    window.model.set_estimate(EstimateLine(""))
+    window.model.set_progress(ProgressLine(""))
+    assert bar.estimate_label.isHidden() and bar.progress_label.isHidden()
+    height = bar.sizeHint().height()
+    window.model.set_estimate(EstimateLine("About 1 min on this CPU."))
+    window.model.set_progress(ended_line(RunStatus.DONE, 60, 50))
+    assert bar.estimate_label.isVisible() and bar.progress_label.isVisible()
+    assert bar.sizeHint().height() > height
