@@ -51,6 +51,8 @@ from nst_desktop.gui.qimage import thumbnail_pixmap
 from nst_desktop.gui.regions import region_color
 
 MAX_WEIGHT = 100.0
+EMPTY_HINT = "Drop artworks here, or press “Add style…”"
+BLEND_HINT = "Drop more artworks here to blend"
 
 
 def clamp_weight(weight: object) -> float:
@@ -154,7 +156,7 @@ class StylePicker(QWidget):
         self._list_layout = QVBoxLayout(self._list)
         self._list_layout.setContentsMargins(0, 0, 0, 0)
         self._list_layout.setSpacing(3)
-        self._empty = QLabel("Drop artworks here, or press “Add style…”", self._list)
+        self._empty = QLabel(EMPTY_HINT, self._list)
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty.setWordWrap(True)
         self._empty.setStyleSheet("color: palette(mid); padding: 12px;")
@@ -271,10 +273,16 @@ class StylePicker(QWidget):
         self._list_layout.insertWidget(len(self._rows) - 1, row)
         self._recolor()
         row.set_number(len(self._rows))
-        self._empty.setVisible(False)
+        self._show_hint()
         self._recent.add(p)
         remember_folder(self._qs, p)
         return True
+
+    def _show_hint(self) -> None:
+        """The list's free room says what it is for: the first drop, then a blend (two rows fill
+        it, so from there on the hint would only make it scroll)."""
+        self._empty.setText(EMPTY_HINT if not self._rows else BLEND_HINT)
+        self._empty.setVisible(len(self._rows) <= 1)
 
     def _recolor(self) -> None:
         """Each row shows its region's colour: the colour of its place in the list."""
@@ -292,7 +300,7 @@ class StylePicker(QWidget):
         row.hide()
         row.deleteLater()
         self._recolor()
-        self._empty.setVisible(not self._rows)
+        self._show_hint()
         if emit:
             self._emit()
 

@@ -170,3 +170,17 @@ def test_relative_view_starts_every_term_at_100_percent(plot):
     plot.grab()
     assert plot._series["content"].arrays(True)[1][-1] == 1
     assert plot._y_range() == (-4, 1)
+
+
+def test_the_legend_leaves_the_newest_iterations_in_view():
+    """A short plot where every corner hides something (as mid-run with the content term off
+    the top): the legend gives up old pixels rather than the last iterations."""
+    from PySide6.QtCore import QRectF
+
+    from nst_desktop.gui.plot_geometry import legend_box
+
+    plot = QRectF(0, 0, 800, 100)
+    content = (np.array([100.0, 800.0]), np.array([5.0, 5.0]))  # clamped along the top
+    total = (np.array([0.0, 700.0, 800.0]), np.array([50.0, 50.0, 90.0]))  # falls at the end
+    box = legend_box(plot, 140, 55, [content, total])
+    assert box.right() < plot.center().x()  # over the first iterations, not the last
