@@ -106,3 +106,15 @@ def test_empty_lines_under_the_run_buttons_take_no_room(window):
     window.model.set_progress(ended_line(RunStatus.DONE, 60, 50))
     assert bar.estimate_label.isVisible() and bar.progress_label.isVisible()
     assert bar.sizeHint().height() > height
+
+
+def test_a_long_picture_caption_is_cut_at_its_end_not_mid_letter(window, tmp_path):
+    photo = tmp_path / ("a_photo_with_a_name_far_too_long_for_the_caption_" * 3 + ".png")
+    Image.fromarray(np.full((20, 20, 3), 90, np.uint8)).save(photo)
+    window.content_picker.set_path(str(photo))
+    caption = window.picture_area.caption
+    assert caption.text() == f"Photo · {photo.name}"  # the words stay whole for readers
+    assert caption.minimumSizeHint().width() == 0  # a narrow window may cut it ...
+    caption.resize(200, caption.height())
+    image = caption.grab()  # ... and then paints it with "…" (no exception, no overflow)
+    assert not image.isNull()
