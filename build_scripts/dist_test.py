@@ -99,6 +99,8 @@ def check_resources(app: Path, version: str) -> str:
         if want - have:
             missing = ", ".join(sorted(map(str, want - have))[:5])
             raise Failure(f"resources/{rel} not fully bundled; missing {missing}")
+    if not (internal / "resources" / "nst-desktop.desktop").is_file():
+        raise Failure("resources/nst-desktop.desktop (the Linux launcher) is not bundled")
     for where in (app / "VERSION", internal / "VERSION"):
         if not where.is_file() or where.read_text().strip() != version:
             raise Failure(f"{where} is missing or does not say {version}")

@@ -28,6 +28,10 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=0, help="0: the window's first-run quality")
     args = parser.parse_args()
 
+    import os
+
+    # a fresh data folder: the history strip shows a first launch, not this computer's runs
+    os.environ.setdefault("NST_DESKTOP_DATA_DIR", tempfile.mkdtemp(prefix="nst-shot-"))
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -76,7 +80,7 @@ def main() -> int:
     focus = _grab(window)
     focus.save(str(args.focus_out))
     window.view_actions.set_focus_mode(False)
-    window.stop_run()
+    window.runs.stop()  # not window.stop_run(): a long run would ask first, and nobody answers
     spin(lambda: window.model.run_state == "idle")
     window.close()
     print(f"wrote {args.out} ({shot.width()} x {shot.height()}) and {args.focus_out}")

@@ -91,6 +91,27 @@ def test_resources_land_where_paths_looks_inside_a_bundle(spec_tree, monkeypatch
         assert tmp_path / dest == paths.resources_dir() / Path(src).name
 
 
+def test_the_desktop_entry_is_bundled_and_names_the_real_entry_point(spec_tree):
+    import configparser
+    import tomllib
+
+    from nst_desktop.gui import taskbar
+
+    files = _constants(spec_tree)["RESOURCE_FILES"]
+    assert ("resources/nst-desktop.desktop", "resources") in files
+    path = REPO / "resources" / "nst-desktop.desktop"
+    assert path.name == f"{taskbar.DESKTOP_ID}.desktop"  # the entry the progress is sent to
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # keys are case-sensitive
+    entry.read_string(path.read_text(encoding="utf-8"))
+    d = entry["Desktop Entry"]
+    assert d["Type"] == "Application" and d["Name"] == "NST Desktop"
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts[d["Exec"].split()[0]] == "nst_desktop.cli:main"
+    assert (REPO / "resources" / "icons" / f"{d['Icon']}.png").is_file()
+    assert "Graphics" in d["Categories"].split(";")
+
+
 def test_spec_makes_two_launchers_sharing_one_folder(spec_tree):
     consts = _constants(spec_tree)
     exes = _calls(spec_tree, "EXE")
@@ -148,9 +169,14 @@ def test_dist_test_checks_bundled_resources(tmp_path):
                 dest = internal / "resources" / rel / f.relative_to(REPO / "resources" / rel)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(b"")
+    launcher = internal / "resources" / "nst-desktop.desktop"
+    with pytest.raises(dist_test.Failure, match="launcher"):
+        dist_test.check_resources(app, version)
+    launcher.write_bytes(b"")
     assert version in dist_test.check_resources(app, version)
     with pytest.raises(dist_test.Failure):
         dist_test.check_resources(app, version + ".dev1")
+    launcher.unlink()  # the folder checks below
     bundled = [p for p in (internal / "resources").rglob("*") if p.is_file()]
     if bundled:
         bundled[0].unlink()

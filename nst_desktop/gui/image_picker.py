@@ -46,6 +46,7 @@ from nst_desktop.gui.picker_support import (
     DisplayImage,
     RecentFiles,
     fill_recent_menu,
+    fit_name,
     has_settings,
     last_folder,
     load_display,
@@ -65,7 +66,7 @@ class ContentPicker(QWidget):
     error = Signal(str)
     settingsDropped = Signal(str)
 
-    THUMB = 112
+    THUMB = 104
 
     def __init__(
         self, recent: RecentFiles, qsettings: QSettings, parent: QWidget | None = None
@@ -81,8 +82,10 @@ class ContentPicker(QWidget):
         self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.button.setIconSize(QSize(self.THUMB, self.THUMB))
-        self.button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.button.setMinimumHeight(self.THUMB + 36)
+        # the width is the thumbnail's, not the name's: a long name wraps; the styles get the rest
+        self.button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        self.button.setFixedWidth(self.THUMB + 24)
+        self.button.setMinimumHeight(self.THUMB + 16 + 2 * self.fontMetrics().lineSpacing())
         self.button.clicked.connect(self.browse)
         self.menu = QMenu(self.button)
         self.menu.aboutToShow.connect(
@@ -133,7 +136,7 @@ class ContentPicker(QWidget):
             )
             return
         self.button.setIcon(thumbnail_pixmap(shown.small, self.THUMB, self.devicePixelRatioF()))
-        self.button.setText(self._elide(shown.name))
+        self.button.setText(self._fit(shown.name))
         self.button.setToolTip(
             f"{shown.path}\n{shown.width} × {shown.height} px\n\n"
             "Click to choose another picture, or drop one here."
@@ -150,11 +153,11 @@ class ContentPicker(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         if self._shown is not None:
-            self.button.setText(self._elide(self._shown.name))
+            self.button.setText(self._fit(self._shown.name))
 
-    def _elide(self, text: str) -> str:
-        width = max(80, self.button.width() - 24)
-        return self.button.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, width)
+    def _fit(self, text: str) -> str:
+        """The whole name, on two lines if need be, cut at its end only when that is too little."""
+        return fit_name(text, self.button.fontMetrics(), max(60, self.button.width() - 16))
 
     def _empty_icon(self) -> QPixmap:
         """A dashed frame with a plus: 'a picture goes here'."""

@@ -123,15 +123,18 @@ class MainWindow(QMainWindow):
 
         images = QGroupBox("Images")
         content_box = QVBoxLayout()
-        content_box.addWidget(QLabel("Content (the photo)"))
+        content_label = QLabel("Content (the photo)")
+        content_label.setWordWrap(True)  # a narrow panel wraps the headings, not the pickers
+        content_box.addWidget(content_label)
         content_box.addWidget(self.content_picker)
         style_box = QVBoxLayout()
         self.style_label = QLabel("Style (artworks, with blend weights)")
+        self.style_label.setWordWrap(True)
         style_box.addWidget(self.style_label)
         style_box.addWidget(self.style_picker, 1)
         row = QHBoxLayout(images)
-        row.addLayout(content_box, 2)
-        row.addLayout(style_box, 3)
+        row.addLayout(content_box, 0)  # the content thumbnail has a fixed width
+        row.addLayout(style_box, 1)
         self.tabs = QTabWidget()
         self.tabs.addTab(_scrolled(self.basic_panel), "Basic")
         self.wheel_guards = [
@@ -152,7 +155,7 @@ class MainWindow(QMainWindow):
         left_layout.addLayout(mode_row)
         left_layout.addWidget(images)
         left_layout.addWidget(self.tabs, 1)
-        left.setMinimumWidth(400)
+        left.setMinimumWidth(412)  # two style rows and a scroll bar keep their remove buttons
 
         self.message_bar = MessageBar(self.model)
         self.picture_area = PictureArea(self.model)

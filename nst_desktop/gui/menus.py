@@ -61,7 +61,11 @@ def build_menus(w: Any) -> None:
     action(view_menu, "Zoom out", lambda: preview.zoom_by(0.8), keys.ZoomOut)
     action(view_menu, "Before / after", w._toggle_compare, "Ctrl+B")
     w.view_actions = ViewActions(
-        w, view_menu, w.picture_area, [w.splitter.widget(0), w.run_bar], w.model.set_status
+        w,
+        view_menu,
+        w.picture_area,
+        [w.splitter.widget(0), w.run_bar, w.bottom_tabs],
+        w.model.set_status,
     )
 
     help_menu = bar.addMenu("&Help")

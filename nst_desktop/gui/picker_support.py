@@ -5,6 +5,7 @@ Usage::
     recent = RecentFiles(qs, "recent/images")
     recent.add("photo.jpg"); recent.paths()
     shown = load_display("photo.jpg")     # DisplayImage: a <= 2048 px copy; raises ImageError
+    label.setText(fit_name(shown.name, label.fontMetrics(), label.width()))  # 1-2 lines
 
 :func:`load_display` keeps the last few pictures, so the picker that shows a thumbnail and the
 window model that needs the photo for before/after decode a file once.
@@ -20,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QSettings
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontMetrics
 from PySide6.QtWidgets import QMenu
 
 from nst_desktop.core.images import load_image, read_metadata
@@ -154,3 +155,24 @@ def fill_recent_menu(menu: QMenu, recent: RecentFiles, choose) -> None:
         a.triggered.connect(lambda _=False, p=p: choose(p))
     menu.addSeparator()
     menu.addAction("Clear recent images", recent.clear)
+
+
+#: Where a file name may wrap onto its second line: after these characters.
+_BREAKS = " _-.·"
+
+
+def fit_name(text: str, metrics: QFontMetrics, width: int) -> str:
+    """``text`` as whole as ``width`` allows: one line, else two (wrapped after ``_``, ``-``,
+    ``.`` or a space where one falls late enough), else two with the second cut at its end."""
+    width = max(1, width)
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    cut = 1
+    while cut < len(text) and metrics.horizontalAdvance(text[: cut + 1]) <= width:
+        cut += 1
+    ext = text.rfind(".")  # "landscape." over "png" reads badly: not before the extension
+    soft = max((i + 1 for i, ch in enumerate(text[:cut]) if ch in _BREAKS and i != ext), default=0)
+    if soft >= cut // 3 and soft < len(text):
+        cut = soft
+    first, rest = text[:cut], text[cut:]
+    return first + "\n" + metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,11 +25,28 @@ from nst_desktop.gui.preview import PLACEHOLDER, PreviewView
 from nst_desktop.gui.sweep_view import SweepView
 
 
+class EndElidedLabel(QLabel):
+    """A one-line label that a narrow window cuts at its end, with "…", instead of mid-letter;
+    ``text()`` stays whole."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, self.width()
+        )
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(self.rect(), int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), shown)
+        painter.end()
+
+
 class PictureArea(QWidget):
     def __init__(self, model: WindowModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.caption = QLabel()
+        self.caption = EndElidedLabel()
         self.caption.setObjectName("pictureCaption")
         self.caption.setTextFormat(Qt.TextFormat.PlainText)  # a file name is not markup
         self.caption.setToolTip("What the picture below is, and which run made it.")

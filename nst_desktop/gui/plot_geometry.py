@@ -67,22 +67,27 @@ def decimate(px: np.ndarray, py: np.ndarray) -> list[QPointF]:
 
 
 def legend_box(plot: QRectF, w: float, h: float, lines) -> QRectF:
-    """The corner of the plot where the legend hides the fewest curve pixels (top right
-    first on a tie): after a start from the photo the curves crowd the top right."""
+    """The corner of the plot where the legend hides the least of the curves (top right
+    first on a tie): after a start from the photo the curves crowd the top right. A hidden
+    pixel counts more the newer it is: the last iterations say whether the picture still
+    improves, the first ones are history."""
     left, right = plot.left() + 4, plot.right() - w - 4
     top, bottom = plot.top() + 4, plot.bottom() - h - 4
     corners = [(right, top), (right, bottom), (left, top), (left, bottom)]
 
-    def hidden(x0: float, y0: float) -> int:
+    def newness(x: np.ndarray) -> np.ndarray:
+        return 0.25 + (x - plot.left()) / max(1.0, plot.width())
+
+    def hidden(x0: float, y0: float) -> float:
         cols = np.arange(x0, x0 + w, 2.0)
-        count = 0
+        count = 0.0
         for xs, ys in lines:
             inside = cols[(cols >= xs[0]) & (cols <= xs[-1])]
             if len(xs) == 1:
                 count += int(x0 <= xs[0] <= x0 + w and y0 <= ys[0] <= y0 + h)
             elif len(inside):
                 y = np.interp(inside, xs, ys)
-                count += int(np.count_nonzero((y >= y0) & (y <= y0 + h)))
+                count += float(newness(inside[(y >= y0) & (y <= y0 + h)]).sum())
         return count
 
     x0, y0 = min(corners, key=lambda c: hidden(*c))  # min keeps the first of equals

@@ -1,5 +1,7 @@
-"""The run controls under the picture: Run, Pause, Stop, the progress line, Export, and the
-estimate line; enabled and worded from the window model's run state, progress and picture."""
+"""The run controls under the picture: Run, Pause, Stop, Continue, a progress bar (only during a
+run), Export; under them the progress line (how the run goes, then how it ended) and the
+estimate line, each shown only when it has something to say. Enabled and worded from the
+window model's run state, progress and picture."""
 
 from __future__ import annotations
 
@@ -47,16 +49,18 @@ class RunBar(QWidget):
         self.more_steps.setSuffix(" more")
         self.more_steps.setToolTip("How many iterations Continue adds.")
         self.more_steps.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.more_steps.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip(
             "Save the picture as PNG, JPEG, WebP or TIFF; it remembers its settings (Ctrl+S)."
         )
-        self.progress_bar = QProgressBar()
+        self.progress_bar = QProgressBar()  # shown only during a run: idle, it reads as a field
+        self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.progress_label = QLabel("")
         self.progress_label.setObjectName("progressLabel")
-        self.progress_label.setMinimumWidth(260)
+        self.progress_label.setWordWrap(True)  # a line of its own: a narrow window wraps it
         self.estimate_label = QLabel("")
         self.estimate_label.setObjectName("estimateLabel")
         self.estimate_label.setWordWrap(True)  # the remedy at its end stays in view
@@ -65,16 +69,21 @@ class RunBar(QWidget):
             "device; during a run the progress line shows the real rate and time left."
         )
         controls = QHBoxLayout()
+        for b in (self.run_button, self.pause_button, self.stop_button, self.continue_button):
+            # a narrow window may shrink the buttons to their words, not cut the box beside them
+            words = max(b.fontMetrics().horizontalAdvance(t) for t in (b.text(), "Resume"))
+            b.setMinimumWidth(words + 20)
         for b in (self.run_button, self.pause_button, self.stop_button):
             controls.addWidget(b)
         controls.addWidget(self.continue_button)
         controls.addWidget(self.more_steps)
         controls.addWidget(self.progress_bar, 1)
-        controls.addWidget(self.progress_label)
+        controls.addStretch(0)  # takes the room only while the bar is hidden
         controls.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
+        layout.addWidget(self.progress_label)
         layout.addWidget(self.estimate_label)
 
         model.runStateChanged.connect(self.show_state)
@@ -96,6 +105,7 @@ class RunBar(QWidget):
         self.pause_button.setEnabled(controllable)
         self.pause_button.setText("Resume" if state == RunState.PAUSED else "Pause")
         self.stop_button.setEnabled(controllable)
+        self.progress_bar.setVisible(busy)  # idle, the label alone says how the last run ended
         self._show_continuable()
 
     def _show_continuable(self, *_args: object) -> None:
@@ -107,7 +117,9 @@ class RunBar(QWidget):
         self.progress_bar.setRange(0, line.maximum)
         self.progress_bar.setValue(line.value)
         self.progress_label.setText(line.text)
+        self.progress_label.setVisible(bool(line.text))
 
     def show_estimate(self, line: EstimateLine) -> None:
         self.estimate_label.setText(line.text)
+        self.estimate_label.setVisible(bool(line.text))  # no empty line under the buttons
         self.estimate_label.setStyleSheet("color: #a05a00;" if line.warn else "")

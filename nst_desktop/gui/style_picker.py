@@ -40,6 +40,7 @@ from nst_desktop.gui.picker_support import (
     DisplayImage,
     RecentFiles,
     fill_recent_menu,
+    fit_name,
     has_settings,
     last_folder,
     load_display,
@@ -50,6 +51,8 @@ from nst_desktop.gui.qimage import thumbnail_pixmap
 from nst_desktop.gui.regions import region_color
 
 MAX_WEIGHT = 100.0
+EMPTY_HINT = "Drop artworks here, or press “Add style…”"
+BLEND_HINT = "Drop more artworks here to blend"
 
 
 def clamp_weight(weight: object) -> float:
@@ -64,14 +67,17 @@ def clamp_weight(weight: object) -> float:
 class _StyleRow(QFrame):
     """One style: thumbnail, file name, blend weight, remove button."""
 
-    THUMB = 48
+    THUMB = 44
 
     def __init__(self, shown: DisplayImage, weight: float, parent: QWidget) -> None:
         super().__init__(parent)
         self.path = shown.path
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        # as tall as its name needs: when the rows do not fit, the list scrolls
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
+        row.setSpacing(4)  # a narrow panel keeps the remove button in view
         self.swatch = QLabel(self)  # the colour of this style's region (gui/regions.py)
         self.swatch.setFixedSize(6, self.THUMB)
         self.swatch.setToolTip("The colour of this style's region on the picture (Regions tab).")
@@ -96,37 +102,35 @@ class _StyleRow(QFrame):
         self.remove = QToolButton(self)
         self.remove.setText("✕")
         self.remove.setAutoRaise(True)
+        self.remove.setFixedWidth(22)
         self.remove.setToolTip("Take this artwork out of the mix.")
         self.file_name = shown.name
         self._full_name = shown.name
-        # the name has a line of its own, so a narrow panel still shows it
+        # the name has a line of its own, as wide as the row, so a narrow panel still shows it
         weight_row = QHBoxLayout()
+        weight_row.setSpacing(4)
         weight_row.addWidget(QLabel("weight", self))
         weight_row.addWidget(self.weight)
         weight_row.addStretch(1)
+        weight_row.addWidget(self.remove)
         text = QVBoxLayout()
         text.setSpacing(2)
         text.addWidget(self.name)
         text.addLayout(weight_row)
-        row.addWidget(thumb)
+        row.addWidget(thumb, 0, Qt.AlignmentFlag.AlignTop)
         row.addLayout(text, 1)
-        row.addWidget(self.remove, 0, Qt.AlignmentFlag.AlignTop)
 
     def set_number(self, number: int) -> None:
         """Show the name as "1 · swirls.png": the number says which style is which."""
         self._full_name = f"{number} · {self.file_name}"
-        self._elide()
+        self._fit()
 
-    def _elide(self) -> None:
-        self.name.setText(
-            self.name.fontMetrics().elidedText(
-                self._full_name, Qt.TextElideMode.ElideMiddle, max(20, self.name.width())
-            )
-        )
+    def _fit(self) -> None:
+        self.name.setText(fit_name(self._full_name, self.name.fontMetrics(), self.name.width()))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
-        self._elide()
+        self._fit()
 
 
 class StylePicker(QWidget):
@@ -152,7 +156,7 @@ class StylePicker(QWidget):
         self._list_layout = QVBoxLayout(self._list)
         self._list_layout.setContentsMargins(0, 0, 0, 0)
         self._list_layout.setSpacing(3)
-        self._empty = QLabel("Drop artworks here, or press “Add style…”", self._list)
+        self._empty = QLabel(EMPTY_HINT, self._list)
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty.setWordWrap(True)
         self._empty.setStyleSheet("color: palette(mid); padding: 12px;")
@@ -162,7 +166,7 @@ class StylePicker(QWidget):
         self.scroll.setObjectName("drop")
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self._list)
-        self.scroll.setMinimumHeight(_StyleRow.THUMB + 24)
+        self.scroll.setMinimumHeight(2 * _StyleRow.THUMB + 44)  # two rows, names on two lines
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.add_button = QToolButton(self)
@@ -269,10 +273,16 @@ class StylePicker(QWidget):
         self._list_layout.insertWidget(len(self._rows) - 1, row)
         self._recolor()
         row.set_number(len(self._rows))
-        self._empty.setVisible(False)
+        self._show_hint()
         self._recent.add(p)
         remember_folder(self._qs, p)
         return True
+
+    def _show_hint(self) -> None:
+        """The list's free room says what it is for: the first drop, then a blend (two rows fill
+        it, so from there on the hint would only make it scroll)."""
+        self._empty.setText(EMPTY_HINT if not self._rows else BLEND_HINT)
+        self._empty.setVisible(len(self._rows) <= 1)
 
     def _recolor(self) -> None:
         """Each row shows its region's colour: the colour of its place in the list."""
@@ -290,7 +300,7 @@ class StylePicker(QWidget):
         row.hide()
         row.deleteLater()
         self._recolor()
-        self._empty.setVisible(not self._rows)
+        self._show_hint()
         if emit:
             self._emit()
 

@@ -1,5 +1,6 @@
 """The View menu's switches for the picture side: the loss plot (shown, relative to the start)
-and focus mode (F11: the panels and the plot go away so the picture fills the window)."""
+and focus mode (F11: the panels, the plot and the history strip go away so the picture fills
+the window)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ class ViewActions(QObject):
         area.plot_splitter.splitterMoved.connect(lambda *_: self._sync_plot_action())
         menu.addSeparator()
         self.focus_action = self._checkable(menu, "Focus on the picture", FOCUS_KEY, False)
-        self.focus_action.setToolTip("Hide the panels and the plot; the same key brings them back.")
+        self.focus_action.setToolTip(
+            "Hide the panels, the plot and the history; the same key brings them back."
+        )
         self.focus_action.toggled.connect(self.set_focus_mode)
 
     def _checkable(self, menu: QMenu, text: str, key: str | None, on: bool) -> QAction:

@@ -194,3 +194,17 @@ def test_a_term_that_starts_at_zero_is_measured_against_the_total(plot):
     assert rows["content"] == "9.86 % of total's start"
     assert rows["style"] == f"{100 * 6.21 / 7.0:.3g} %"  # a normal term keeps % of its start
     assert rows["total"] == f"{100 * 6.9 / 7.0:.3g} %"
+
+
+def test_the_legend_leaves_the_newest_iterations_in_view():
+    """A short plot where every corner hides something (as mid-run with the content term off
+    the top): the legend gives up old pixels rather than the last iterations."""
+    from PySide6.QtCore import QRectF
+
+    from nst_desktop.gui.plot_geometry import legend_box
+
+    plot = QRectF(0, 0, 800, 100)
+    content = (np.array([100.0, 800.0]), np.array([5.0, 5.0]))  # clamped along the top
+    total = (np.array([0.0, 700.0, 800.0]), np.array([50.0, 50.0, 90.0]))  # falls at the end
+    box = legend_box(plot, 140, 55, [content, total])
+    assert box.right() < plot.center().x()  # over the first iterations, not the last

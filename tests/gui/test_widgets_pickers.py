@@ -220,3 +220,21 @@ def test_styles_drop_several_and_dialog(styles, images, monkeypatch, qtbot):
 def test_styles_weight_clamped(styles, images):
     styles.set_entries([(images["a"], 500.0), (images["b"], -2.0), (images["c"], float("nan"))])
     assert [w for _, w in styles.entries()] == [100.0, 0.0, 1.0]
+
+
+def test_fit_name_keeps_names_whole_and_cuts_only_their_end(qapp):
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from nst_desktop.gui.picker_support import fit_name
+
+    fm = QFontMetrics(QFont())
+    name = "style_swirls.png"
+    assert fit_name(name, fm, fm.horizontalAdvance(name)) == name  # fits: one line as it is
+    two = fit_name(name, fm, fm.horizontalAdvance("style_swirls"))
+    assert two == "style_\nswirls.png"  # wraps after "_", never before the extension
+    long = "an_extraordinarily_long_name_of_a_painting_by_someone_famous.png"
+    width = fm.horizontalAdvance("an_extraordinarily_lo")
+    first, second = fit_name(long, fm, width).split("\n")
+    assert first == "an_extraordinarily_" and second.endswith("…")
+    assert long.startswith(first + second[:-1])  # nothing left out but the end
+    assert max(fm.horizontalAdvance(first), fm.horizontalAdvance(second)) <= width

@@ -104,6 +104,19 @@ def test_the_taskbar_entry_shows_progress_during_a_run_and_none_after(qtbot, win
     assert sent[-1] == {"progress": 0.0, "progress-visible": False}  # cleared at the end
 
 
+def test_the_progress_bar_shows_only_during_a_run(qtbot, window):
+    bar, label = window.progress_bar, window.progress_label
+    assert bar.isHidden() and label.isHidden()  # idle: no empty field beside "500 more"
+    seen: list[bool] = []
+    window.model.progressChanged.connect(lambda _line: seen.append(bar.isVisible()))
+    assert window.start_run()
+    assert bar.isVisible()
+    qtbot.waitUntil(lambda: window.model.run_state == "idle", timeout=RUN_TIMEOUT_MS)
+    assert len(seen) >= 3 and all(seen[1:-1])  # each step of the run (after "starting…")
+    assert bar.isHidden() and label.text().startswith("8 iterations in")  # the result, in words
+    assert label.isVisible()
+
+
 def test_the_taskbar_is_quiet_without_a_bus_and_survives_a_failing_one(monkeypatch):
     line = ProgressLine("x", 3, 10)
     monkeypatch.setattr(taskbar.sys, "platform", "win32")
@@ -151,9 +164,10 @@ def test_focus_mode_hides_the_panels_and_the_plot_and_gives_them_back(qtbot, win
     if not act.isChecked():  # no focus for key events on this platform: use the action
         act.trigger()
     assert not left.isVisible() and not window.loss_plot.isVisible()
+    assert not window.bottom_tabs.isVisible()  # the history strip goes too
     qtbot.waitUntil(lambda: window.preview.width() > width)
     act.trigger()
-    assert left.isVisible() and window.loss_plot.isVisible()
+    assert left.isVisible() and window.loss_plot.isVisible() and window.bottom_tabs.isVisible()
 
 
 def test_focus_mode_gives_back_a_hidden_plot_hidden(window):
