@@ -61,6 +61,10 @@ class StepRecord:
     message: str = ""
     failure: str = ""  # with status ERROR: OUT_OF_MEMORY, DEVICE_LOST or COMPUTATION
     error: BaseException | None = field(default=None, repr=False)
+    #: A tiled run's tile being refined: its box (top, left, bottom, right) in the picture of
+    #: this scale, shaped ``picture_shape`` (height, width); None outside the tiles.
+    tile_box: tuple[int, int, int, int] | None = None
+    picture_shape: tuple[int, int] | None = None
 
     @property
     def final(self) -> bool:

@@ -146,6 +146,7 @@ def _refine(
             tile = _Tile(ctx, box, torch.from_numpy(weight)[None, None], canvas, base, post)
             for rec in tile.optimize(model, tile_stage, content_img, targets, step, bf16):
                 rec.stage, rec.stage_label = index, tile_stage.label
+                rec.tile_box, rec.picture_shape = box, (h, w)
                 if rec.final:
                     rec.stage_done = True
                     step = rec.step

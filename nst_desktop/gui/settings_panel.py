@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -59,6 +60,9 @@ ADVANCED = (
     "normalization",
     "scales",
     "coarse_steps",
+    "max_memory",
+    "tile",
+    "tile_sweeps",
     "precision",
     "device",
     "weights",
@@ -152,6 +156,7 @@ class SettingsPanel(QWidget):
             "seed": self._make_seed,
             "device": self._make_device,
             "weights": self._make_weights,
+            "max_memory": self._make_memory,
         }
         if name in special:
             return special[name]()
@@ -185,7 +190,7 @@ class SettingsPanel(QWidget):
         spin = QSpinBox()
         spin.setRange(int(meta["min"]), int(meta["max"]))
         spin.setKeyboardTracking(False)
-        special = {"save_every": "never", "threads": "all cores"}
+        special = {"save_every": "never", "threads": "all cores", "tile": "automatic"}
         if name in special:
             spin.setSpecialValueText(special[name])
         if name == "size":
@@ -206,6 +211,14 @@ class SettingsPanel(QWidget):
             return None if value <= 0 else max(value, meta["min"])
 
         return _Knob(spin, get, lambda v: spin.setValue(0.0 if v is None else v))
+
+    def _make_memory(self) -> _Knob:
+        """The memory ceiling as text (3GB, 800MB); empty: the free memory less a margin."""
+        edit = QLineEdit()
+        edit.setPlaceholderText("free memory less a margin")
+        edit.setClearButtonEnabled(True)
+        edit.editingFinished.connect(lambda: self._report("max_memory"))
+        return _Knob(edit, lambda: edit.text().strip(), edit.setText)
 
     def _make_init(self) -> _Knob:
         choices = [
