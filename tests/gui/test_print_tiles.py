@@ -48,8 +48,13 @@ def test_print_offers_formats_and_a_pixel_size_and_shows_the_plan(qtbot, window)
     size.pixels.setValue(2000)
     assert m.settings.size == 2000 and size.formats.currentData() == 0  # "Pixel size"
     assert basic.quality_group.checkedButton().objectName() == "quality_print"
-    # the memory ceiling lives in the Advanced settings; a small one makes the plan tile
+    # the memory ceiling lives in the Advanced settings; text that is no size is one sentence
     ceiling = window.settings_panel.knobs["max_memory"].widget
+    ceiling.setText("lots")
+    ceiling.editingFinished.emit()
+    assert m.settings.max_memory == "lots" and window.start_run() is False
+    assert m.message.text == "Memory size 'lots' is not a size; write it like 3GB, 1.5GB or 800MB."
+    # a small ceiling makes the plan tile
     ceiling.setText("1GB")
     ceiling.editingFinished.emit()
     assert m.settings.max_memory == "1GB"
