@@ -4,6 +4,8 @@ line takes a memory ceiling and a tile size."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -207,3 +209,53 @@ def test_tiles_give_each_region_its_own_style(engine):
     painted = _guided_style(settings, two, features, as_painted, images["painted"])
     crossed = _guided_style(settings, two, features, as_painted, images["swapped"])
     assert painted < 0.7 * crossed, (painted, crossed)
+
+
+def test_a_tiles_style_term_is_the_whole_pictures(engine):
+    """Left half one texture, right half another: the style term a tile optimizes is the whole
+    picture's (scaled by the crop's share), not that of the tile's own Gram matrix, so refining
+    the tiles one by one descends the whole picture's loss."""
+    from nst_desktop.core import optimize
+    from nst_desktop.core.images import to_tensor
+    from nst_desktop.core.losses import Objective
+    from nst_desktop.core.model import VGGFeatures
+    from nst_desktop.core.stages import plan as plan_stages
+
+    inputs, features = engine
+    settings = RunSettings(size=96, steps=1, coarse_steps=1, tile=48, normalization="paper")
+    p = plan_tiles(settings, inputs.content.size, None)
+    ctx = optimize.run_context(settings, inputs, features, CPU, kind=tiled._Context, plan=p)
+    stage = plan_stages(settings)[-1]
+    stage = dataclasses.replace(stage, style_layers={"relu3_1": 1.0})  # one layer: one share
+    style_layers = dict(stage.style_layers)
+    model = VGGFeatures(features, list(style_layers), settings.pool)
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 255, (72, 96, 3), dtype=np.uint8)
+    pixels[:, 48:] = pixels[:, 48:] // 4 + 150  # the right half: another texture
+    canvas = to_tensor(Image.fromarray(pixels))
+    style = to_tensor(inputs.styles[0].resize((96, 96)))
+    whole = Objective(
+        model, content_image=None, content_layers={}, style_images=[style],
+        style_layers=style_layers, content_weight=0.0, style_weight=settings.style_weight,
+        tv_weight=0.0,
+    )  # fmt: skip
+    with torch.no_grad():
+        whole_style = float(whole(canvas)[1][1])
+    grams = {k: whole.style_targets[k] for k in style_layers}
+    targets = tiled._Targets(grams, {})
+    targets.picture, targets.cells = tiled._feature_sums(
+        ctx, model, canvas, list(style_layers), gram=True, bf16=False
+    )
+    box = p.tiled[0].boxes[0]  # the top left tile: all of the first texture
+    tile = tiled._Tile(ctx, box, torch.ones(1, 1, 1, 1), canvas, canvas, lambda x: x)
+    t, left, b, r = tile.crop
+    crop = canvas[:, :, t:b, left:r]
+    objective = tiled._objective(model, settings, stage, None, targets, False, tile.crop)
+    with torch.no_grad():
+        own = float(objective(crop)[1][1])  # the tile's own Gram matrix against the target
+        assert tile._whole_style(objective, model, crop, targets, False) is not None
+        term = float(objective(crop)[1][1])
+    d = tiled._DOWN["relu3_1"]
+    share = (crop.shape[-2] // d) * (crop.shape[-1] // d) / targets.cells["relu3_1"]
+    assert term * share == pytest.approx(whole_style, rel=0.1)
+    assert abs(own / whole_style - 1) > 0.3  # the two aims differ on this picture

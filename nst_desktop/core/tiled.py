@@ -25,7 +25,7 @@ from torch import nn
 from . import optimize
 from .guided import layer_mask, plan_groups
 from .images import resize_longest, to_tensor, to_uint8
-from .losses import RELATIVE_EPS, Objective, style_size
+from .losses import RELATIVE_EPS, Objective, _GramFn, style_size
 from .model import VGGFeatures
 from .optimize import (
     DONE,
@@ -70,6 +70,10 @@ class _Targets:
     #: With regions: each style's own Gram matrices (of its source mask's part, if any), and
     #: each style's region over the whole picture at this scale, (1, 1, H, W) on the host.
     per_style: list[dict[str, torch.Tensor]] | None = None
+    #: Σ F Fᵀ and the cell count per style layer of the picture being refined (the tiles'
+    #: whole-picture style term, :class:`_TileObjective`); kept up to date tile by tile.
+    picture: dict[str, torch.Tensor] | None = None
+    cells: dict[str, float] | None = None
     regions: list[torch.Tensor | None] | None = None
     outside: str = "styles"
 
@@ -137,6 +141,15 @@ def _refine(
     final_index = len(plan.stages) - 1 if last_scale else -1
     for _sweep in range(plan.sweeps):
         base = canvas.clone()  # the picture the sweep's feather weights blend away from
+        if targets.grams and targets.regions is None:
+            try:
+                layers = list(targets.grams)
+                targets.picture, targets.cells = _feature_sums(
+                    ctx, model, canvas, layers, gram=True, bf16=bf16
+                )
+            except (_Stopped, RuntimeError) as exc:
+                yield _end(ctx, step, index, plan.stages[index].label, post(to_uint8(canvas)), exc)
+                return None
         for box, weight in zip(scale.boxes, weights, strict=True):
             tile_stage = plan.stages[index]
             tile = _Tile(ctx, box, torch.from_numpy(weight)[None, None], canvas, base, post)
@@ -195,6 +208,7 @@ class _Tile:
         if content_img is not None and stage.content_layers:
             content_t = to_tensor(content_img.crop((left, t, r, b)), ctx.device)
         objective = _objective(model, ctx.settings, stage, content_t, targets, bf16, self.crop)
+        before = self._whole_style(objective, model, init, targets, bf16)
         # The loop works on the tile (its final loss is the tile's, on its own pixels); the
         # pictures it hands out become the whole picture here.
         ctx.done_before = step0
@@ -203,12 +217,41 @@ class _Tile:
         )
         for rec in loop.records(to_uint8(init)):
             if rec.final and rec.status == DONE:
+                if before is not None and targets.picture is not None:
+                    after = _box_sums(model, loop.kept, self.inner, list(before), bf16)
+                    for k, v in after.items():
+                        targets.picture[k] += v - before[k]
                 self.paste(loop.kept.detach().cpu())
                 rec.image = self.post(to_uint8(self.canvas))
             elif rec.image is not None:
                 rec.image = self.preview(rec.image)
             yield rec
         # the tile's optimizer state goes with the loop
+
+    def _whole_style(
+        self,
+        objective: Objective,
+        model: VGGFeatures,
+        init: torch.Tensor,
+        targets: _Targets,
+        bf16: bool,
+    ) -> dict[str, torch.Tensor] | None:
+        """Make the tile's style term the whole picture's (:class:`_TileObjective`); the box's
+        Σ F Fᵀ at the start, or None when the term stays the tile's own (regions)."""
+        if not isinstance(objective, _TileObjective) or targets.picture is None:
+            return None
+        layers = [k for k in objective.style_factors if k in objective.style_targets]
+        if not layers or targets.cells is None:
+            return None
+        before = _box_sums(model, init, self.inner, layers, bf16)
+        objective.inner = self.inner
+        objective.rest = {k: targets.picture[k] - before[k] for k in layers}
+        objective.cells = {k: targets.cells[k] for k in layers}
+        h, w = init.shape[-2:]
+        for k in layers:  # the term scaled like the content's mean over the crop
+            d = _DOWN[k]
+            objective.style_factors[k] *= targets.cells[k] / max(1, (h // d) * (w // d))
+        return before
 
     def _blend(self, tile: torch.Tensor) -> torch.Tensor:
         """The box of the picture with ``tile``'s box (crop coordinates) blended in."""
@@ -232,6 +275,48 @@ class _Tile:
         return self.post(picture)
 
 
+class _TileObjective(Objective):
+    """A tile's objective whose style term is the *whole picture's*: the Gram matrix of the
+    picture with the tile's box as it is now, ``(Σ_rest F Fᵀ + F_box F_boxᵀ) / M``, so that
+    refining the tiles one by one descends the whole picture's loss (a tile matching the style
+    on its own is a stricter aim: by convexity Σ (M_i / M) ‖G_i - T‖² ≥ ‖Σ (M_i / M) G_i - T‖²,
+    and it trades content for style). ``rest`` and ``cells`` are set by :class:`_Tile`."""
+
+    inner: Box = (0, 0, 0, 0)  # the box in the crop's pixels
+    rest: dict[str, torch.Tensor] | None = None  # None: the tile's own Gram matrix
+    cells: dict[str, float] = {}  # noqa: RUF012 - set per instance
+
+    def picture_gram(self, layer: str, features: torch.Tensor) -> torch.Tensor:
+        if self.rest is None:
+            return super().picture_gram(layer, features)
+        f = _box_cells(features, self.inner, layer)
+        with torch.autocast(device_type=features.device.type, enabled=False):
+            flat = f.float().reshape(f.shape[0], f.shape[1], -1)
+            m = self.cells[layer]
+            own = _GramFn.apply(flat, m) if flat.requires_grad else torch.bmm(flat, flat.mT) / m
+            return self.rest[layer] / m + own
+
+
+def _box_cells(features: torch.Tensor, inner: Box, layer: str) -> torch.Tensor:
+    """The feature cells of ``features`` (of a crop) that lie in the box ``inner``."""
+    d = _DOWN[layer]
+    y0, x0, y1, x1 = inner
+    return features[..., y0 // d : y1 // d, x0 // d : x1 // d]
+
+
+def _box_sums(model: VGGFeatures, image: torch.Tensor, inner: Box, layers: list[str], bf16: bool):
+    """Σ F Fᵀ of the box's cells per layer (no gradient)."""
+    autocast = torch.autocast(device_type=image.device.type, dtype=torch.bfloat16, enabled=bf16)
+    with torch.no_grad(), autocast:
+        feats = model(image)
+    out = {}
+    for k in layers:
+        f = _box_cells(feats[k], inner, k).float()
+        flat = f.reshape(f.shape[0], f.shape[1], -1)
+        out[k] = torch.bmm(flat, flat.transpose(1, 2))
+    return out
+
+
 def _objective(
     model: VGGFeatures,
     s: RunSettings,
@@ -248,7 +333,7 @@ def _objective(
         "content-rep": (1.0, 0.0),
         "style-rep": (0.0, 1.0),
     }[stage.mode]
-    objective = Objective(
+    objective = _TileObjective(
         model,
         content_image=content_t,
         content_layers=stage.content_layers,
