@@ -5,7 +5,11 @@ scales refined tile by tile. A tiled scale starts from the previous scale's pict
 every tile is optimized against the *global* style targets (the Gram matrices of the whole style
 image at this scale, computed once, piece by piece) and the content targets of its own crop of
 the content image, margin included; the normalization of the relative terms is the whole
-picture's too, so every tile weighs content and style alike. A finished tile is blended into the
+picture's too, so every tile weighs content and style alike. Its style term compares the target
+with the Gram matrix of the *whole picture* with the tile in it (running sums of F Fᵀ, updated
+tile by tile: :class:`_TileObjective`), so the tiles descend the whole picture's loss. With
+regions each tile keeps its own guided terms, each region cropped to the tile (core/guided.py).
+A finished tile is blended into the
 picture with its feather weights and its optimizer state is dropped. The records are those of
 :func:`optimize.run`; every picture they carry is the whole picture, refined tiles pasted in.
 """
