@@ -4,6 +4,8 @@ line takes a memory ceiling and a tile size."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +14,7 @@ from PIL import Image
 from nst_desktop import cli
 from nst_desktop.core import tiled
 from nst_desktop.core.optimize import DONE, STOPPED, Inputs, RunControl, run
+from nst_desktop.core.regions import Regions
 from nst_desktop.core.settings import RunSettings, SettingsError, parse_memory
 from nst_desktop.core.stages import StageKind
 from nst_desktop.core.tiles import (
@@ -24,6 +27,8 @@ from nst_desktop.core.tiles import (
     tile_boxes,
 )
 from nst_desktop.core.weights import load_random
+
+CPU = torch.device("cpu")
 
 SHAPES = [(96, 96), (97, 61), (61, 97), (200, 333), (48, 48), (49, 1), (1000, 257)]
 TILES = [32, 48, 64, 100]
@@ -148,3 +153,109 @@ def test_the_command_line_takes_a_ceiling_and_a_tile_size(capsys, tmp_path, engi
         code = cli.main([str(a) for a in args[:-4] + bad])
         err = capsys.readouterr().err.strip()
         assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+
+
+def _guided_style(settings, inputs, features, regions, pixels) -> float:
+    """The style term of ``pixels`` with ``regions``, computed on the whole picture."""
+    from nst_desktop.core.images import resize_longest, to_tensor
+    from nst_desktop.core.losses import Objective
+    from nst_desktop.core.model import VGGFeatures
+    from nst_desktop.core.optimize import _region_args
+
+    h, w = pixels.shape[:2]
+    styles = [to_tensor(resize_longest(s, max(h, w))) for s in inputs.styles]
+    content, style = settings.loss_layers()
+    objective = Objective(
+        VGGFeatures(features, list(content) + list(style), settings.pool),
+        content_image=to_tensor(resize_longest(inputs.content, max(h, w))),
+        content_layers=content,
+        style_images=styles,
+        style_layers=style,
+        content_weight=1.0,
+        style_weight=1.0,
+        tv_weight=0.0,
+        normalization=settings.normalization,
+        **_region_args(regions, "transfer", styles, (w, h), CPU),
+    )
+    x = torch.from_numpy(pixels.copy()).permute(2, 0, 1)[None].float() / 255.0
+    with torch.no_grad():
+        return float(objective(x)[1][1])
+
+
+def test_tiles_give_each_region_its_own_style(engine):
+    """Two styles, each with half of the picture: the tiles refine each half toward its own
+    style, so the result's guided style term is far lower than that of the run with the masks
+    swapped (the whole pass before the tiles is one step: the tiles make the difference)."""
+    inputs, features = engine
+    h, w = inputs.content.size[1], inputs.content.size[0]
+    left = np.zeros((h, w), np.float32)
+    left[:, : w // 2] = 1.0
+    y, x = np.mgrid[0:40, 0:40]
+    stripes = np.stack([(x % 8 < 4) * 255, (y % 6 < 3) * 200, x * 0 + 40], -1).astype(np.uint8)
+    two = Inputs(inputs.content, [inputs.styles[0], Image.fromarray(stripes)])
+    settings = RunSettings(
+        size=64, steps=12, coarse_steps=1, tile=32, optimizer="adam", lr=0.05, init="content"
+    )
+    p = plan_tiles(settings, two.content.size, None)
+    assert len(p.tiled[0].boxes) > 2 and p.whole[0].steps == 1
+    as_painted = Regions({0: left, 1: 1.0 - left})
+    swapped = Regions({0: 1.0 - left, 1: left})
+    images = {}
+    for name, regions in (("painted", as_painted), ("swapped", swapped)):
+        guided = Inputs(two.content, two.styles, regions)
+        last = list(tiled.run(settings, guided, features, CPU, p))[-1]
+        assert last.status == DONE
+        images[name] = last.image
+    painted = _guided_style(settings, two, features, as_painted, images["painted"])
+    crossed = _guided_style(settings, two, features, as_painted, images["swapped"])
+    assert painted < 0.7 * crossed, (painted, crossed)
+
+
+def test_a_tiles_style_term_is_the_whole_pictures(engine):
+    """Left half one texture, right half another: the style term a tile optimizes is the whole
+    picture's (scaled by the crop's share), not that of the tile's own Gram matrix, so refining
+    the tiles one by one descends the whole picture's loss."""
+    from nst_desktop.core import optimize
+    from nst_desktop.core.images import to_tensor
+    from nst_desktop.core.losses import Objective
+    from nst_desktop.core.model import VGGFeatures
+    from nst_desktop.core.stages import plan as plan_stages
+
+    inputs, features = engine
+    settings = RunSettings(size=96, steps=1, coarse_steps=1, tile=48, normalization="paper")
+    p = plan_tiles(settings, inputs.content.size, None)
+    ctx = optimize.run_context(settings, inputs, features, CPU, kind=tiled._Context, plan=p)
+    stage = plan_stages(settings)[-1]
+    stage = dataclasses.replace(stage, style_layers={"relu3_1": 1.0})  # one layer: one share
+    style_layers = dict(stage.style_layers)
+    model = VGGFeatures(features, list(style_layers), settings.pool)
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 255, (72, 96, 3), dtype=np.uint8)
+    pixels[:, 48:] = pixels[:, 48:] // 4 + 150  # the right half: another texture
+    canvas = to_tensor(Image.fromarray(pixels))
+    style = to_tensor(inputs.styles[0].resize((96, 96)))
+    whole = Objective(
+        model, content_image=None, content_layers={}, style_images=[style],
+        style_layers=style_layers, content_weight=0.0, style_weight=settings.style_weight,
+        tv_weight=0.0,
+    )  # fmt: skip
+    with torch.no_grad():
+        whole_style = float(whole(canvas)[1][1])
+    grams = {k: whole.style_targets[k] for k in style_layers}
+    targets = tiled._Targets(grams, {})
+    targets.picture, targets.cells = tiled._feature_sums(
+        ctx, model, canvas, list(style_layers), gram=True, bf16=False
+    )
+    box = p.tiled[0].boxes[0]  # the top left tile: all of the first texture
+    tile = tiled._Tile(ctx, box, torch.ones(1, 1, 1, 1), canvas, canvas, lambda x: x)
+    t, left, b, r = tile.crop
+    crop = canvas[:, :, t:b, left:r]
+    objective = tiled._objective(model, settings, stage, None, targets, False, tile.crop)
+    with torch.no_grad():
+        own = float(objective(crop)[1][1])  # the tile's own Gram matrix against the target
+        assert tile._whole_style(objective, model, crop, targets, False) is not None
+        term = float(objective(crop)[1][1])
+    d = tiled._DOWN["relu3_1"]
+    share = (crop.shape[-2] // d) * (crop.shape[-1] // d) / targets.cells["relu3_1"]
+    assert term * share == pytest.approx(whole_style, rel=0.1)
+    assert abs(own / whole_style - 1) > 0.3  # the two aims differ on this picture

@@ -242,12 +242,19 @@ class Objective:
         style = zero
         for k, w in self.style_factors.items():
             if k in self.style_targets:  # none when the terms are guided
-                style = style + w * style_loss(gram(feats[k]), self.style_targets[k])
+                style = style + w * style_loss(
+                    self.picture_gram(k, feats[k]), self.style_targets[k]
+                )
         for group in self.groups:
             style = style + self._group_style(group, feats)
         tv = tv_loss(image) if self.gamma > 0 else zero
         terms = torch.stack([self.alpha * content, self.beta * style, self.gamma * tv])
         return terms.sum(), terms.detach()
+
+    def picture_gram(self, layer: str, features: torch.Tensor) -> torch.Tensor:
+        """The Gram matrix the style term compares: the image's own (a tile's is the whole
+        picture's with the tile in it, core/tiled.py)."""
+        return gram(features)
 
     def _group_style(self, group: Group, feats: dict[str, torch.Tensor]) -> torch.Tensor:
         """Σ_l w_l a_l E_l of one guided group (core/guided.py's formulas)."""

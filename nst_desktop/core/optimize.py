@@ -61,6 +61,10 @@ class StepRecord:
     message: str = ""
     failure: str = ""  # with status ERROR: OUT_OF_MEMORY, DEVICE_LOST or COMPUTATION
     error: BaseException | None = field(default=None, repr=False)
+    #: A tiled run's tile being refined: its box (top, left, bottom, right) in the picture of
+    #: this scale, shaped ``picture_shape`` (height, width); None outside the tiles.
+    tile_box: tuple[int, int, int, int] | None = None
+    picture_shape: tuple[int, int] | None = None
 
     @property
     def final(self) -> bool:
@@ -202,45 +206,59 @@ def run(
     control: RunControl | None = None,
     want_image: Callable[[int], bool] | int = 0,
     stages: Sequence[Stage] | None = None,
-    keep: list[torch.Tensor] | None = None,
+    context: _RunContext | None = None,
 ) -> Iterator[StepRecord]:
     """Optimize and yield one record per evaluation; the last record is final and has the image.
 
     ``features`` is VGG19's ``features`` (see weights.py); it is moved to ``device``.
     ``want_image`` is an interval (0: only at the end) or a predicate on the step number.
     Errors in the inputs or settings raise before the first record (SettingsError, ImageError).
-    ``stages`` replaces the settings' plan (a tiled run's whole scales); ``keep`` receives the
-    last stage's image tensor when the run ends done.
+    ``stages`` replaces the settings' plan and ``context`` (from :func:`run_context`) is the
+    caller's: a tiled run runs its whole scales here and goes on from ``context.previous``.
     """
     settings.validate()
-    control = control or RunControl()
-    want = _want_predicate(want_image)
     stages = plan(settings) if stages is None else list(stages)
     _check_inputs(settings.mode, inputs)
-    needs_style = settings.mode in ("transfer", "style-rep", "sweep")
-    blend = settings.style_blend_for(len(inputs.styles)) if needs_style else []
-    bf16 = use_bfloat16(settings.precision, device)
+    if context is None:
+        context = run_context(settings, inputs, features, device, control, want_image)
     torch.manual_seed(settings.seed)
-    features = features.to(device)
-    context = _RunContext(
-        settings, inputs, features, device, control, want, blend, bf16, _Stopwatch()
-    )
-    context.total = sum(s.steps for s in stages)
-    context.layer_watch = LayerWatch(control.check, control.guard)
+    context.total = context.total or sum(s.steps for s in stages)
     for index, stage in enumerate(stages):
         last = index == len(stages) - 1
         rec = None
         for rec in _run_stage(context, index, stage, last):
             yield rec
         if rec is None or rec.status != RUNNING:
-            if keep is not None and rec is not None and rec.status == DONE:
-                keep.append(context.previous)
             return
+
+
+def run_context(
+    settings: RunSettings,
+    inputs: Inputs,
+    features: nn.Sequential,
+    device: torch.device,
+    control: RunControl | None = None,
+    want_image: Callable[[int], bool] | int = 0,
+    kind: type[_RunContext] | None = None,
+    **extra: object,
+) -> _RunContext:
+    """What every stage of a run shares (``kind``: a subclass with ``extra`` fields)."""
+    control = control or RunControl()
+    needs_style = settings.mode in ("transfer", "style-rep", "sweep")
+    blend = settings.style_blend_for(len(inputs.styles)) if needs_style else []
+    bf16 = use_bfloat16(settings.precision, device)
+    context = (kind or _RunContext)(
+        settings, inputs, features.to(device), device, control, _want_predicate(want_image),
+        blend, bf16, _Stopwatch(), **extra,
+    )  # fmt: skip
+    context.layer_watch = LayerWatch(control.check, control.guard)
+    return context
 
 
 @dataclass
 class _RunContext:
-    """What every stage of one run shares, and what a stage hands to the next."""
+    """What every stage of one run shares, and what a stage hands to the next; a tiled run's
+    tiles share it too (core/tiled.py), each an optimization loop of its own."""
 
     settings: RunSettings
     inputs: Inputs
@@ -255,18 +273,6 @@ class _RunContext:
     layer_watch: LayerWatch = field(default_factory=lambda: LayerWatch(lambda: None, None))
     done_before: int = 0  # evaluations of the stages already run
     previous: torch.Tensor | None = None  # the previous stage's final image
-
-
-@dataclass
-class LoopShared:
-    """What one optimization loop needs from its run: a stage of :func:`run`, or a tile of a
-    tiled run (core/tiled.py)."""
-
-    control: RunControl
-    watch: _Stopwatch
-    want_image: Callable[[int], bool]
-    done_before: int  # the evaluations made before this loop
-    total: int
 
 
 @dataclass
@@ -498,7 +504,7 @@ class _StageLoop:
         objective: Objective,
         init: torch.Tensor,
         steps: int,
-        context: _RunContext | LoopShared,
+        context: _RunContext,
         post: Callable[[np.ndarray], np.ndarray],
     ) -> None:
         self.objective, self.steps, self.post = objective, steps, post

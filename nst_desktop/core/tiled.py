@@ -5,7 +5,11 @@ scales refined tile by tile. A tiled scale starts from the previous scale's pict
 every tile is optimized against the *global* style targets (the Gram matrices of the whole style
 image at this scale, computed once, piece by piece) and the content targets of its own crop of
 the content image, margin included; the normalization of the relative terms is the whole
-picture's too, so every tile weighs content and style alike. A finished tile is blended into the
+picture's too, so every tile weighs content and style alike. Its style term compares the target
+with the Gram matrix of the *whole picture* with the tile in it (running sums of F Fᵀ, updated
+tile by tile: :class:`_TileObjective`), so the tiles descend the whole picture's loss. With
+regions each tile keeps its own guided terms, each region cropped to the tile (core/guided.py).
+A finished tile is blended into the
 picture with its feather weights and its optimizer state is dropped. The records are those of
 :func:`optimize.run`; every picture they carry is the whole picture, refined tiles pasted in.
 """
@@ -23,9 +27,9 @@ from PIL import Image
 from torch import nn
 
 from . import optimize
-from .device import use_bfloat16
+from .guided import layer_mask, plan_groups
 from .images import resize_longest, to_tensor, to_uint8
-from .losses import RELATIVE_EPS, Objective, style_size
+from .losses import RELATIVE_EPS, Objective, _GramFn, style_size
 from .model import VGGFeatures
 from .optimize import (
     DONE,
@@ -52,22 +56,30 @@ class _Stopped(Exception):
 
 
 @dataclass
-class _Context:
-    settings: RunSettings
-    inputs: Inputs
-    features: nn.Sequential
-    device: torch.device
-    control: RunControl
-    want_image: Callable[[int], bool]
-    total: int
-    watch: optimize._Stopwatch
-    plan: TilePlan
+class _Context(optimize._RunContext):
+    """The engine's run context, shared by the whole scales and the tiles, and the plan."""
+
+    plan: TilePlan | None = None
+
+    @property
+    def tiles(self) -> TilePlan:
+        assert self.plan is not None
+        return self.plan
 
 
 @dataclass
 class _Targets:
     grams: dict[str, torch.Tensor]  # the whole style image's, blended
     content_size: dict[str, float]  # the whole content image's mean(F²), for 'relative'
+    #: With regions: each style's own Gram matrices (of its source mask's part, if any), and
+    #: each style's region over the whole picture at this scale, (1, 1, H, W) on the host.
+    per_style: list[dict[str, torch.Tensor]] | None = None
+    #: Σ F Fᵀ and the cell count per style layer of the picture being refined (the tiles'
+    #: whole-picture style term, :class:`_TileObjective`); kept up to date tile by tile.
+    picture: dict[str, torch.Tensor] | None = None
+    cells: dict[str, float] | None = None
+    regions: list[torch.Tensor | None] | None = None
+    outside: str = "styles"
 
 
 def run(
@@ -82,29 +94,21 @@ def run(
 ) -> Iterator[StepRecord]:
     """:func:`optimize.run` for a tiled plan: the whole scales, then the tiles, one record per
     evaluation; the last record is final and carries the whole picture."""
-    control = control or RunControl()
-    if isinstance(want_image, int):
-        every = want_image
-        want_image = (lambda step: step % every == 0) if every > 0 else (lambda step: False)
-    total = plan.total_steps
-    keep: list[torch.Tensor] = []
+    ctx = optimize.run_context(
+        settings, inputs, features, device, control, want_image, _Context, plan=plan
+    )
+    assert isinstance(ctx, _Context)
+    ctx.total = plan.total_steps
     last: StepRecord | None = None
-    for rec in optimize.run(
-        settings, inputs, features, device,
-        control=control, want_image=want_image, stages=plan.whole, keep=keep,
-    ):  # fmt: skip
-        rec.total = total
+    for rec in optimize.run(settings, inputs, features, device, stages=plan.whole, context=ctx):
         if rec.final:
             last = rec
             if rec.status == DONE:  # the tiles follow (a copy: the generator reads its own)
                 rec = dataclasses.replace(rec, status=RUNNING)
         yield rec
-    if last is None or last.status != DONE or not keep:
+    if last is None or last.status != DONE or ctx.previous is None:
         return
-    picture = keep.pop().detach().cpu()
-    watch = optimize._Stopwatch()
-    watch.start -= last.elapsed
-    ctx = _Context(settings, inputs, features, device, control, want_image, total, watch, plan)
+    picture = ctx.previous.detach().cpu()
     step = last.step
     for n, scale in enumerate(plan.tiled):
         outcome = yield from _refine(ctx, scale, picture, step, n == len(plan.tiled) - 1)
@@ -117,7 +121,7 @@ def _refine(
     ctx: _Context, scale: TiledScale, previous: torch.Tensor, step: int, last_scale: bool
 ) -> Iterator[StepRecord]:
     """One scale in tiles; returns (picture, step) to go on with, or None when the run ended."""
-    s, plan = ctx.settings, ctx.plan
+    s, plan = ctx.settings, ctx.tiles
     stage = plan.stages[scale.first_stage]
     h, w = scale.shape
     texture = stage.mode == "style-rep"
@@ -129,7 +133,7 @@ def _refine(
         previous, size=(h, w), mode="bicubic", align_corners=False
     ).clamp_(0, 1)
     post = optimize._color_post(s, stage.mode, shape_img)
-    bf16 = use_bfloat16(s.precision, ctx.device)
+    bf16 = ctx.bf16
     model = VGGFeatures(ctx.features, _layers(stage), s.pool).to(ctx.device)
     try:
         targets = _global_targets(ctx, model, stage, content_img, scale, bf16)
@@ -141,11 +145,21 @@ def _refine(
     final_index = len(plan.stages) - 1 if last_scale else -1
     for _sweep in range(plan.sweeps):
         base = canvas.clone()  # the picture the sweep's feather weights blend away from
+        if targets.grams and targets.regions is None:
+            try:
+                layers = list(targets.grams)
+                targets.picture, targets.cells = _feature_sums(
+                    ctx, model, canvas, layers, gram=True, bf16=bf16
+                )
+            except (_Stopped, RuntimeError) as exc:
+                yield _end(ctx, step, index, plan.stages[index].label, post(to_uint8(canvas)), exc)
+                return None
         for box, weight in zip(scale.boxes, weights, strict=True):
             tile_stage = plan.stages[index]
             tile = _Tile(ctx, box, torch.from_numpy(weight)[None, None], canvas, base, post)
             for rec in tile.optimize(model, tile_stage, content_img, targets, step, bf16):
                 rec.stage, rec.stage_label = index, tile_stage.label
+                rec.tile_box, rec.picture_shape = box, (h, w)
                 if rec.final:
                     rec.stage_done = True
                     step = rec.step
@@ -178,7 +192,7 @@ class _Tile:
         self.ctx, self.box, self.weight = ctx, box, weight
         self.canvas, self.base, self.post = canvas, base, post
         h, w = canvas.shape[-2:]
-        self.crop = padded(box, ctx.plan.margin, h, w)
+        self.crop = padded(box, ctx.tiles.margin, h, w)
         t, left = self.crop[:2]
         self.inner = (box[0] - t, box[1] - left, box[2] - t, box[3] - left)
 
@@ -197,21 +211,51 @@ class _Tile:
         content_t = None
         if content_img is not None and stage.content_layers:
             content_t = to_tensor(content_img.crop((left, t, r, b)), ctx.device)
-        objective = _objective(model, ctx.settings, stage, content_t, targets, bf16)
+        objective = _objective(model, ctx.settings, stage, content_t, targets, bf16, self.crop)
+        before = self._whole_style(objective, model, init, targets, bf16)
         # The loop works on the tile (its final loss is the tile's, on its own pixels); the
         # pictures it hands out become the whole picture here.
-        shared = optimize.LoopShared(ctx.control, ctx.watch, ctx.want_image, step0, ctx.total)
+        ctx.done_before = step0
         loop = optimize._StageLoop(
-            ctx.settings, objective, init, stage.steps, shared, lambda pixels: pixels
+            ctx.settings, objective, init, stage.steps, ctx, lambda pixels: pixels
         )
         for rec in loop.records(to_uint8(init)):
             if rec.final and rec.status == DONE:
+                if before is not None and targets.picture is not None:
+                    after = _box_sums(model, loop.kept, self.inner, list(before), bf16)
+                    for k, v in after.items():
+                        targets.picture[k] += v - before[k]
                 self.paste(loop.kept.detach().cpu())
                 rec.image = self.post(to_uint8(self.canvas))
             elif rec.image is not None:
                 rec.image = self.preview(rec.image)
             yield rec
         # the tile's optimizer state goes with the loop
+
+    def _whole_style(
+        self,
+        objective: Objective,
+        model: VGGFeatures,
+        init: torch.Tensor,
+        targets: _Targets,
+        bf16: bool,
+    ) -> dict[str, torch.Tensor] | None:
+        """Make the tile's style term the whole picture's (:class:`_TileObjective`); the box's
+        Σ F Fᵀ at the start, or None when the term stays the tile's own (regions)."""
+        if not isinstance(objective, _TileObjective) or targets.picture is None:
+            return None
+        layers = [k for k in objective.style_factors if k in objective.style_targets]
+        if not layers or targets.cells is None:
+            return None
+        before = _box_sums(model, init, self.inner, layers, bf16)
+        objective.inner = self.inner
+        objective.rest = {k: targets.picture[k] - before[k] for k in layers}
+        objective.cells = {k: targets.cells[k] for k in layers}
+        h, w = init.shape[-2:]
+        for k in layers:  # the term scaled like the content's mean over the crop
+            d = _DOWN[k]
+            objective.style_factors[k] *= targets.cells[k] / max(1, (h // d) * (w // d))
+        return before
 
     def _blend(self, tile: torch.Tensor) -> torch.Tensor:
         """The box of the picture with ``tile``'s box (crop coordinates) blended in."""
@@ -235,6 +279,48 @@ class _Tile:
         return self.post(picture)
 
 
+class _TileObjective(Objective):
+    """A tile's objective whose style term is the *whole picture's*: the Gram matrix of the
+    picture with the tile's box as it is now, ``(Σ_rest F Fᵀ + F_box F_boxᵀ) / M``, so that
+    refining the tiles one by one descends the whole picture's loss (a tile matching the style
+    on its own is a stricter aim: by convexity Σ (M_i / M) ‖G_i - T‖² ≥ ‖Σ (M_i / M) G_i - T‖²,
+    and it trades content for style). ``rest`` and ``cells`` are set by :class:`_Tile`."""
+
+    inner: Box = (0, 0, 0, 0)  # the box in the crop's pixels
+    rest: dict[str, torch.Tensor] | None = None  # None: the tile's own Gram matrix
+    cells: dict[str, float] = {}  # noqa: RUF012 - set per instance
+
+    def picture_gram(self, layer: str, features: torch.Tensor) -> torch.Tensor:
+        if self.rest is None:
+            return super().picture_gram(layer, features)
+        f = _box_cells(features, self.inner, layer)
+        with torch.autocast(device_type=features.device.type, enabled=False):
+            flat = f.float().reshape(f.shape[0], f.shape[1], -1)
+            m = self.cells[layer]
+            own = _GramFn.apply(flat, m) if flat.requires_grad else torch.bmm(flat, flat.mT) / m
+            return self.rest[layer] / m + own
+
+
+def _box_cells(features: torch.Tensor, inner: Box, layer: str) -> torch.Tensor:
+    """The feature cells of ``features`` (of a crop) that lie in the box ``inner``."""
+    d = _DOWN[layer]
+    y0, x0, y1, x1 = inner
+    return features[..., y0 // d : y1 // d, x0 // d : x1 // d]
+
+
+def _box_sums(model: VGGFeatures, image: torch.Tensor, inner: Box, layers: list[str], bf16: bool):
+    """Σ F Fᵀ of the box's cells per layer (no gradient)."""
+    autocast = torch.autocast(device_type=image.device.type, dtype=torch.bfloat16, enabled=bf16)
+    with torch.no_grad(), autocast:
+        feats = model(image)
+    out = {}
+    for k in layers:
+        f = _box_cells(feats[k], inner, k).float()
+        flat = f.reshape(f.shape[0], f.shape[1], -1)
+        out[k] = torch.bmm(flat, flat.transpose(1, 2))
+    return out
+
+
 def _objective(
     model: VGGFeatures,
     s: RunSettings,
@@ -242,14 +328,16 @@ def _objective(
     content_t: torch.Tensor | None,
     targets: _Targets,
     bf16: bool,
+    crop: Box,
 ) -> Objective:
-    """The tile's objective: its own content targets, the global style targets and scales."""
+    """The tile's objective: its own content targets, the global style targets and scales;
+    with regions, each style's term inside its region's crop (core/guided.py)."""
     weights = {
         "transfer": (s.content_weight, s.style_weight),
         "content-rep": (1.0, 0.0),
         "style-rep": (0.0, 1.0),
     }[stage.mode]
-    objective = Objective(
+    objective = _TileObjective(
         model,
         content_image=content_t,
         content_layers=stage.content_layers,
@@ -262,16 +350,40 @@ def _objective(
     )
     style = {k: v for k, v in stage.style_layers.items() if v > 0 and k in targets.grams}
     objective.style_layers = style
-    objective.style_targets = {k: targets.grams[k] for k in style}
-    objective.style_factors = dict(style)
     if s.normalization == "relative":
         objective.content_factors = {
             k: v / targets.content_size[k] for k, v in objective.content_layers.items()
         }
+    if targets.regions is not None and stage.mode == "transfer" and style:
+        _guide(objective, s, targets, crop)
+        return objective
+    objective.style_targets = {k: targets.grams[k] for k in style}
+    objective.style_factors = dict(style)
+    if s.normalization == "relative":
         for k, g in objective.style_targets.items():
             c = g.shape[-1]
             objective.style_factors[k] *= 4.0 * c * c / float(style_size(g))
     return objective
+
+
+def _guide(objective: Objective, s: RunSettings, targets: _Targets, crop: Box) -> None:
+    """The guided terms of a tile: each group's region cropped to the tile, its target the
+    blend of its styles' global Gram matrices (as :class:`Objective` builds them whole)."""
+    assert targets.regions is not None and targets.per_style is not None
+    t, left, b, r = crop
+    device = next(iter(targets.per_style[0].values())).device
+    regions = [None if m is None else m[:, :, t:b, left:r].to(device) for m in targets.regions]
+    blend = s.style_blend_for(len(targets.per_style))
+    objective.groups = plan_groups(regions, blend, targets.outside)
+    objective.guided = True
+    objective.style_targets, objective.style_factors = {}, {}
+    for group in objective.groups:
+        total = sum(w for _, w in group.members)
+        for i, w in group.members:
+            for k in objective.style_layers:
+                g = targets.per_style[i][k] * (w / total)
+                group.targets[k] = g if k not in group.targets else group.targets[k] + g
+        objective._prepare_group(group, s.normalization)
 
 
 def _global_targets(
@@ -282,27 +394,51 @@ def _global_targets(
     scale: TiledScale,
     bf16: bool,
 ) -> _Targets:
-    """Gram matrices of the whole style images and the whole content's mean(F²), in pieces."""
+    """Gram matrices of the whole style images and the whole content's mean(F²), in pieces;
+    with regions, each style's Gram matrices apart and each region at this scale."""
     s = ctx.settings
-    grams: dict[str, torch.Tensor] = {}
+    out = _Targets({}, {})
     style_layers = [k for k, v in stage.style_layers.items() if v > 0]
+    regions = ctx.inputs.regions if stage.mode == "transfer" else None
     if style_layers and ctx.inputs.styles:
         min_side = optimize._deepest_min_side(_layers(stage))
         side = max(min_side, round(scale.size * s.style_scale))
         blend = s.style_blend_for(len(ctx.inputs.styles))
-        for img, b in zip(ctx.inputs.styles, blend, strict=True):
+        per_style = []
+        for i, (img, b) in enumerate(zip(ctx.inputs.styles, blend, strict=True)):
             image = to_tensor(resize_longest(img, side, min_side))
-            sums, counts = _feature_sums(ctx, model, image, style_layers, gram=True, bf16=bf16)
+            source = regions.sources.get(i) if regions else None
+            weight = None if source is None else _mask(source, image.shape[-2:])
+            sums, counts = _feature_sums(
+                ctx, model, image, style_layers, gram=True, bf16=bf16, weight=weight
+            )
+            grams = {k: sums[k] / max(counts[k], RELATIVE_EPS) for k in style_layers}
+            per_style.append(grams)
             for k in style_layers:
-                g = (sums[k] / counts[k]) * b
-                grams[k] = g if k not in grams else grams[k] + g
-    sizes: dict[str, float] = {}
+                out.grams[k] = grams[k] * b if k not in out.grams else out.grams[k] + grams[k] * b
+        if regions and regions.masks:
+            h, w = scale.shape
+            out.per_style, out.outside = per_style, regions.outside
+            out.regions = [
+                None if i not in regions.masks else _mask(regions.masks[i], (h, w))
+                for i in range(len(per_style))
+            ]
     content_layers = [k for k, v in stage.content_layers.items() if v > 0]
     if s.normalization == "relative" and content_layers and content_img is not None:
         image = to_tensor(content_img)
         sums, counts = _feature_sums(ctx, model, image, content_layers, gram=False, bf16=bf16)
-        sizes = {k: max(float(sums[k]) / counts[k], RELATIVE_EPS) for k in content_layers}
-    return _Targets(grams, sizes)
+        out.content_size = {
+            k: max(float(sums[k]) / counts[k], RELATIVE_EPS) for k in content_layers
+        }
+    return out
+
+
+def _mask(mask: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
+    """A region or source mask at ``shape`` (height, width) as a (1, 1, H, W) host tensor."""
+    from .regions import fit_mask
+
+    h, w = shape
+    return torch.from_numpy(fit_mask(mask, (w, h)).copy())[None, None]
 
 
 def _feature_sums(
@@ -313,14 +449,16 @@ def _feature_sums(
     *,
     gram: bool,
     bf16: bool,
-) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
+    weight: torch.Tensor | None = None,
+) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
     """Per layer, over the whole image computed in pieces with context: Σ F Fᵀ (``gram``) or
     Σ mean(F²) x cells, and the number of feature cells. Pieces start on multiples of 16, so
-    every feature cell of every layer belongs to exactly one piece."""
+    every feature cell of every layer belongs to exactly one piece. ``weight`` (a source mask,
+    (1, 1, H, W)) weighs each cell by the mask at the layer: Σ F diag(m) Fᵀ and Σ m."""
     h, w = image.shape[-2:]
-    step = max(16, ctx.plan.tile // 16 * 16)
+    step = max(16, ctx.tiles.tile // 16 * 16)
     sums: dict[str, torch.Tensor] = {}
-    counts = dict.fromkeys(layers, 0)
+    counts = dict.fromkeys(layers, 0.0)
     autocast = torch.autocast(device_type=ctx.device.type, dtype=torch.bfloat16, enabled=bf16)
     for top in range(0, h, step):
         for left in range(0, w, step):
@@ -329,7 +467,7 @@ def _feature_sums(
             if ctx.control.stopped:
                 raise _Stopped
             box = (top, left, min(h, top + step), min(w, left + step))
-            t, lf, b, r = padded(box, ctx.plan.margin, h, w)
+            t, lf, b, r = padded(box, ctx.tiles.margin, h, w)
             with torch.no_grad(), autocast:
                 feats = model(image[:, :, t:b, lf:r].to(ctx.device))
             for k in layers:
@@ -343,6 +481,11 @@ def _feature_sums(
                 if gram:
                     with torch.autocast(device_type=ctx.device.type, enabled=False):
                         flat = f.reshape(f.shape[0], f.shape[1], n).float()
+                        if weight is not None:
+                            m = layer_mask(weight[:, :, t:b, lf:r].to(ctx.device), k)
+                            m = m[..., (top - t) // d :, (left - lf) // d :]
+                            m = m[..., : f.shape[-2], : f.shape[-1]].reshape(1, 1, n)
+                            flat, n = flat * m.sqrt(), float(m.sum())
                         part = torch.bmm(flat, flat.transpose(1, 2))
                 else:  # mean first: one piece gives exactly losses.content_size's value
                     part = f.float().pow(2).mean().double() * n

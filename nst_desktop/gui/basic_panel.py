@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from nst_desktop.core import artist as A
 from nst_desktop.core.quality import QUALITIES, describe, quality_of, with_quality
 from nst_desktop.core.settings import Mode, RunSettings, applies
+from nst_desktop.gui.print_size import PrintSize
 
 STRENGTH_STEPS_PER_DECADE = 20
 BRUSH_STEPS_PER_OCTAVE = 4
@@ -115,6 +116,7 @@ class BasicPanel(QWidget):
         quality_row.addStretch(1)
         self.quality_note = QLabel()
         self.quality_note.setWordWrap(True)
+        self.print_size = PrintSize()
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip(
@@ -137,6 +139,8 @@ class BasicPanel(QWidget):
         quality_box.setLayout(quality_row)
         form.addRow("Quality", quality_box)
         form.addRow("", self.quality_note)
+        form.addRow("Print size", self.print_size)
+        self.print_label = form.labelForField(self.print_size)
         form.addRow("Seed", seed_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -152,6 +156,7 @@ class BasicPanel(QWidget):
         self.detail.valueChanged.connect(lambda v: self._edit(self._detail_edit, v))
         self.colours.toggled.connect(lambda on: self._edit(self._colours_edit, on))
         self.quality_group.idClicked.connect(lambda i: self._edit(self._quality_edit, i))
+        self.print_size.edited.connect(lambda size: self._emit({"size": int(size)}))
         self.seed.valueChanged.connect(lambda v: self._emit({"seed": int(v)}))
         self.new_seed.clicked.connect(lambda: self._emit({"seed": random.randrange(0, 2**31 - 1)}))
         self.show_settings(self._settings)
@@ -189,9 +194,15 @@ class BasicPanel(QWidget):
 
     @staticmethod
     def _quality_edit(s: RunSettings, i: object) -> RunSettings:
-        return with_quality(s, list(QUALITIES)[int(i)])
+        name = list(QUALITIES)[int(i)]
+        keep = name == "print" and quality_of(s) == "print"  # Print again keeps its print size
+        return with_quality(s, name, s.size if keep else None)
 
     # ----------------------------------------------------------------- showing
+    def show_estimate(self, text: str) -> None:
+        """The window's estimate for the current settings: the Print size shows it as its plan."""
+        self.print_size.show_plan(text)
+
     def show_settings(self, settings: RunSettings) -> None:
         """Show ``settings`` (emits nothing) and enable what applies to their mode."""
         self._settings = settings
@@ -222,8 +233,11 @@ class BasicPanel(QWidget):
             self.quality_group.button(i).setChecked(name == tier)
         self.quality_group.setExclusive(True)
         self.quality_note.setText(
-            describe(tier) if tier else f"Custom: {s.size} px, {s.steps} iterations"
+            describe(tier, s.size) if tier else f"Custom: {s.size} px, {s.steps} iterations"
         )
+        self.print_size.show_size(s.size)
+        for widget in (self.print_size, self.print_label):
+            widget.setVisible(tier == "print")
         self.seed.setValue(s.seed)
         mode = Mode(s.mode)
         for widget, name in (

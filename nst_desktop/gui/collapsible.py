@@ -21,8 +21,8 @@ GROUP_SUMMARIES = {
     "pooling, loss balance",
     "Layers": "which VGG19 layers carry the content and the style, and their weights",
     "Optimizer": "L-BFGS or Adam, learning rate, history, line search, coarse-to-fine scales",
-    "Output": "size, iterations, snapshots",
-    "Machine": "device, precision, CPU threads, weights",
+    "Output": "size, iterations, snapshots, tiles for print sizes",
+    "Machine": "device, precision, CPU threads, memory ceiling, weights",
 }
 
 

@@ -56,6 +56,7 @@ from nst_desktop.gui.run_controller import RunController
 from nst_desktop.gui.settings_panel import CURRENT_PICTURE, SettingsPanel
 from nst_desktop.gui.spinboxes import guard_wheel
 from nst_desktop.gui.sweep_cell import SweepCells
+from nst_desktop.gui.tile_marks import TileOverlay
 from nst_desktop.gui.undo import SettingsUndo
 from nst_desktop.gui.variations_dialog import SheetView
 from nst_desktop.gui.weights_check import WeightsChecker
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
         self.message_bar = MessageBar(self.model)
         self.picture_area = PictureArea(self.model)
         self.region_overlay = RegionOverlay(self.model.regions, self.picture_area.preview)
+        self.tile_overlay = TileOverlay(self.model.tiles, self.picture_area.preview)
         self.run_bar = RunBar(self.model)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -211,6 +213,7 @@ class MainWindow(QMainWindow):
         m.exportableChanged.connect(self.export_action.setEnabled)
         self.settings_panel.edited.connect(self._setting_edited)
         self.basic_panel.edited.connect(lambda values: m.update_settings(**values))
+        m.estimateChanged.connect(lambda line: self.basic_panel.show_estimate(line.text))
         self.layers_panel.edited.connect(
             lambda content, style: m.update_settings(content_layers=content, style_layers=style)
         )

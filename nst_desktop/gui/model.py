@@ -35,6 +35,7 @@ from nst_desktop.gui.progress import ProgressLine
 from nst_desktop.gui.queue_model import QueueModel
 from nst_desktop.gui.regions import RegionsModel
 from nst_desktop.gui.run_state import RunLog, RunState
+from nst_desktop.gui.tile_marks import TileMarks
 from nst_desktop.gui.variations_model import VariationsModel
 
 __all__ = ["Clear", "EstimateLine", "Message", "RunState", "WindowModel"]
@@ -102,6 +103,7 @@ class WindowModel(QObject):
         self._init_for = {False: self._settings.init}  # by "is a study": each family's own
         self.runs = RunLog(self)
         self.regions = RegionsModel(self)  # the region tool's masks (gui/regions.py)
+        self.tiles = TileMarks(self)  # a tiled run's tiles on the picture (gui/tile_marks.py)
         self.contentChanged.connect(
             lambda shown: (
                 shown is not None and self.regions.set_picture_size(shown.width, shown.height)

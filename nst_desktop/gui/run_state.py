@@ -63,6 +63,7 @@ class RunLog:
             settings=settings,
         )
         model.set_picture(picture, STARTING)
+        model.tiles.clear()
         model.set_run_state(RunState.RUNNING)
         return self.count
 
@@ -77,6 +78,7 @@ class RunLog:
         if self.live is None or self.model.picture.kind != PictureKind.LIVE:
             return
         curve = self.model.picture.curve
+        self.model.tiles.add(p)
         if p.stage_done and 0 <= p.stage < len(self._stages):
             stage = self._stages[p.stage]
             if stage.kind == StageKind.SCALE and p.stage < len(self._stages) - 1:
@@ -120,6 +122,7 @@ class RunLog:
         """The run's outcome: the live picture becomes its result (kept when nothing new came)."""
         self.last_result = result
         model = self.model
+        model.tiles.clear()
         picture = model.picture
         if picture.kind != PictureKind.LIVE:
             return

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -46,8 +47,8 @@ _OPTIMIZER = ("optimizer", "lr", "lbfgs_history", "lbfgs_line_search", "scales",
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Look", (*_LOOK, "pool", "normalization")),
     ("Optimizer", _OPTIMIZER),
-    ("Output", ("size", "steps", "save_every")),
-    ("Machine", ("device", "precision", "threads", "weights")),
+    ("Output", ("size", "steps", "save_every", "tile", "tile_sweeps")),
+    ("Machine", ("device", "precision", "threads", "max_memory", "weights")),
 )
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
 #: The "Start from" entry the window turns into a file of the picture on screen.
@@ -140,6 +141,7 @@ class SettingsPanel(QWidget):
             "seed": self._make_seed,
             "device": self._make_device,
             "weights": self._make_weights,
+            "max_memory": self._make_memory,
         }
         if name in special:
             return special[name]()
@@ -173,7 +175,7 @@ class SettingsPanel(QWidget):
         spin = QSpinBox()
         spin.setRange(int(meta["min"]), int(meta["max"]))
         spin.setKeyboardTracking(False)
-        special = {"save_every": "never", "threads": "all cores"}
+        special = {"save_every": "never", "threads": "all cores", "tile": "automatic"}
         if name in special:
             spin.setSpecialValueText(special[name])
         if name == "size":
@@ -194,6 +196,14 @@ class SettingsPanel(QWidget):
             return None if value <= 0 else max(value, meta["min"])
 
         return _Knob(spin, get, lambda v: spin.setValue(0.0 if v is None else v))
+
+    def _make_memory(self) -> _Knob:
+        """The memory ceiling as text (3GB, 800MB); empty: the free memory less a margin."""
+        edit = QLineEdit()
+        edit.setPlaceholderText("free memory less a margin")
+        edit.setClearButtonEnabled(True)
+        edit.editingFinished.connect(lambda: self._report("max_memory"))
+        return _Knob(edit, lambda: edit.text().strip(), edit.setText)
 
     def _make_init(self) -> _Knob:
         choices = [

@@ -108,6 +108,8 @@ class Progress:
     stage: int
     stage_label: str
     stage_done: bool
+    tile_box: tuple[int, int, int, int] | None = None  # a tiled run's tile, see StepRecord
+    picture_shape: tuple[int, int] | None = None
 
 
 class WeightsCache:
@@ -226,6 +228,8 @@ class RunThread(QThread):
                 rec.stage,
                 rec.stage_label,
                 rec.stage_done,
+                rec.tile_box,
+                rec.picture_shape,
             )
         )
         if rec.image is not None:

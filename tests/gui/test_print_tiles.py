@@ -1,0 +1,89 @@
+"""The Print tier offers print formats and a pixel size and shows the plan; the memory ceiling is
+a setting; a tiled run draws its tile on the picture while it refines and clears it at the end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
+
+from nst_desktop.core.failures import RunStatus
+from nst_desktop.core.quality import PRINT_FORMATS, quality_of
+from nst_desktop.gui.main_window import MainWindow
+
+RUN_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    y, x = np.mgrid[0:72, 0:96]
+    content = np.stack([x * 2, y * 3, x + y], -1).clip(0, 255).astype(np.uint8)
+    style = np.random.default_rng(1).integers(0, 255, (40, 40, 3), dtype=np.uint8)
+    cpath, spath = tmp_path / "photo.png", tmp_path / "art.png"
+    Image.fromarray(content).save(cpath)
+    Image.fromarray(style).save(spath)
+    w = MainWindow(QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.runs.engine_ready, timeout=RUN_TIMEOUT_MS)
+    w.content_picker.set_path(str(cpath))
+    w.style_picker.set_entries([(str(spath), 1.0)])
+    w.model.update_settings(weights="random", device="cpu")
+    yield w
+    w.close()
+
+
+def test_print_offers_formats_and_a_pixel_size_and_shows_the_plan(qtbot, window):
+    m, basic = window.model, window.basic_panel
+    window.findChild(type(basic.quality_group.button(0)), "quality_print").click()
+    size = basic.print_size
+    assert not size.isHidden() and m.settings.size == 1024
+    a4 = size.formats.findData(PRINT_FORMATS["a4"][1])
+    size.formats.setCurrentIndex(a4)
+    size.formats.activated.emit(a4)
+    assert m.settings.size == 3508 and quality_of(m.settings) == "print"
+    assert "A4 at 300 dpi (3508 px)" in basic.quality_note.text()
+    size.pixels.setValue(2000)
+    assert m.settings.size == 2000 and size.formats.currentData() == 0  # "Pixel size"
+    assert basic.quality_group.checkedButton().objectName() == "quality_print"
+    # the memory ceiling lives in the Advanced settings; text that is no size is one sentence
+    ceiling = window.settings_panel.knobs["max_memory"].widget
+    ceiling.setText("lots")
+    ceiling.editingFinished.emit()
+    assert m.settings.max_memory == "lots" and window.start_run() is False
+    assert m.message.text == "Memory size 'lots' is not a size; write it like 3GB, 1.5GB or 800MB."
+    # a small ceiling makes the plan tile
+    ceiling.setText("1GB")
+    ceiling.editingFinished.emit()
+    assert m.settings.max_memory == "1GB"
+    qtbot.waitUntil(lambda: "tiles of up to" in size.plan.text(), timeout=RUN_TIMEOUT_MS)
+    assert "peak memory about" in size.plan.text() and "of 1.0 GB" in size.plan.text()
+    assert "tiles of up to" in m.estimate.text
+    window.findChild(type(basic.quality_group.button(0)), "quality_preview").click()
+    assert m.settings.size == 256 and size.isHidden()
+
+
+def test_a_tiled_run_shows_its_tile_while_it_refines_and_none_after(qtbot, window):
+    m = window.model
+    m.update_settings(
+        size=64, steps=2, coarse_steps=1, tile=48, optimizer="adam", precision="float32"
+    )
+    overlay = window.tile_overlay
+    drawn: list[bool] = []
+
+    def look() -> None:
+        if m.tiles.current is None or any(drawn):
+            return
+        image = overlay.grab().toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+        rgba = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1, 4)
+        r, g, b = (rgba[:, : image.width(), i].astype(int) for i in range(3))
+        drawn.append(bool(((r > 200) & (g > 150) & (g < 230) & (b < 60)).any()))  # the yellow
+
+    m.tiles.changed.connect(look)
+    assert window.start_run()
+    qtbot.waitUntil(lambda: m.run_state == "idle", timeout=RUN_TIMEOUT_MS)
+    assert m.runs.last_result.status == RunStatus.DONE
+    assert any(drawn), "no tile rectangle was drawn during the run"
+    assert len(m.tiles.done) == 0 and m.tiles.current is None and not m.tiles.shown
