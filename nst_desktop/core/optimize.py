@@ -28,7 +28,7 @@ from .images import ImageError, load_image, resize_longest, to_tensor, to_uint8
 from .layers import min_input_side
 from .losses import Objective
 from .memguard import MemoryGuard, MemoryGuardError
-from .model import LayerWatch, VGGFeatures
+from .model import LayerWatch, VGGFeatures, engine_features
 from .regions import Regions, fit_mask
 from .settings import RunSettings, SettingsError
 from .stages import Stage, plan
@@ -203,6 +203,7 @@ def run(
     want_image: Callable[[int], bool] | int = 0,
     stages: Sequence[Stage] | None = None,
     keep: list[torch.Tensor] | None = None,
+    channels_last: bool = False,
 ) -> Iterator[StepRecord]:
     """Optimize and yield one record per evaluation; the last record is final and has the image.
 
@@ -210,7 +211,8 @@ def run(
     ``want_image`` is an interval (0: only at the end) or a predicate on the step number.
     Errors in the inputs or settings raise before the first record (SettingsError, ImageError).
     ``stages`` replaces the settings' plan (a tiled run's whole scales); ``keep`` receives the
-    last stage's image tensor when the run ends done.
+    last stage's image tensor when the run ends done. ``channels_last`` runs the network in
+    that layout (the session's measured choice, core/precision.py); the image stays contiguous.
     """
     settings.validate()
     control = control or RunControl()
@@ -221,7 +223,7 @@ def run(
     blend = settings.style_blend_for(len(inputs.styles)) if needs_style else []
     bf16 = use_bfloat16(settings.precision, device)
     torch.manual_seed(settings.seed)
-    features = features.to(device)
+    features = engine_features(features, device, bfloat16=bf16, channels_last=channels_last)
     context = _RunContext(
         settings, inputs, features, device, control, want, blend, bf16, _Stopwatch()
     )

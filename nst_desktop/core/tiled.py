@@ -26,7 +26,7 @@ from . import optimize
 from .device import use_bfloat16
 from .images import resize_longest, to_tensor, to_uint8
 from .losses import RELATIVE_EPS, Objective, style_size
-from .model import VGGFeatures
+from .model import VGGFeatures, engine_features
 from .optimize import (
     DONE,
     ERROR,
@@ -79,6 +79,7 @@ def run(
     *,
     control: RunControl | None = None,
     want_image: Callable[[int], bool] | int = 0,
+    channels_last: bool = False,
 ) -> Iterator[StepRecord]:
     """:func:`optimize.run` for a tiled plan: the whole scales, then the tiles, one record per
     evaluation; the last record is final and carries the whole picture."""
@@ -92,6 +93,7 @@ def run(
     for rec in optimize.run(
         settings, inputs, features, device,
         control=control, want_image=want_image, stages=plan.whole, keep=keep,
+        channels_last=channels_last,
     ):  # fmt: skip
         rec.total = total
         if rec.final:
@@ -102,6 +104,8 @@ def run(
     if last is None or last.status != DONE or not keep:
         return
     picture = keep.pop().detach().cpu()
+    bf16 = use_bfloat16(settings.precision, device)
+    features = engine_features(features, device, bfloat16=bf16, channels_last=channels_last)
     watch = optimize._Stopwatch()
     watch.start -= last.elapsed
     ctx = _Context(settings, inputs, features, device, control, want_image, total, watch, plan)
