@@ -133,6 +133,24 @@ def _report(size: int, times: dict, optimizers: list[str]) -> None:
                 line += f", {loss / ref - 1:+.2%} vs float32"
             line += ")"
         print(line, flush=True)
+        paired = _paired(times, mode, optimizers)
+        if paired:
+            print(f"    medians of per-round ratios: {paired}", flush=True)
+
+
+def _paired(times: dict, mode: str, optimizers: list[str]) -> str:
+    """Ratios taken within each round, then their median: load that changes between rounds
+    (other jobs on a shared machine) cancels better than in a ratio of medians."""
+    t, ref = times[mode], times.get("float32")
+    parts = []
+    for opt in optimizers:
+        ratios = [e / f for e, f in zip(t[opt], t["floor"], strict=False)]
+        parts.append(f"{opt}/own floor {statistics.median(ratios):.2f}")
+    if ref is not None and mode != "float32":
+        n = min(len(ref["floor"]), len(t["floor"]))
+        gain = [ref["floor"][i] / t["floor"][i] for i in range(n)]
+        parts.append(f"float32 floor / this floor {statistics.median(gain):.2f}")
+    return ", ".join(parts)
 
 
 def main() -> None:
