@@ -45,6 +45,8 @@ REPEATS = 3
 QUICK_SIZE = 32
 QUICK_MARGIN = 2.0
 CACHE_FILE = "precision.json"
+#: Part of the cache key: a probe that measures more (the layouts) decides again.
+PROBE_VERSION = "layouts"
 #: Pins what 'auto' means without measuring (the test suite; a fleet of identical machines).
 PIN_ENV = "NST_DESKTOP_AUTO_PRECISION"
 CONTIGUOUS, CHANNELS_LAST = "contiguous", "channels_last"
@@ -145,8 +147,9 @@ def _times(x: float) -> str:
 
 
 def machine_key(device: torch.device) -> str:
-    """What a cached decision is valid for: the CPU (model and flags), the device, torch."""
-    parts = [platform.machine(), _cpu_description(), str(device), torch.__version__]
+    """What a cached decision is valid for: the CPU (model and flags), the device, torch, and
+    what the probe measures."""
+    parts = [platform.machine(), _cpu_description(), str(device), torch.__version__, PROBE_VERSION]
     if device.type == "cuda":
         parts.append(torch.cuda.get_device_name(device))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
