@@ -81,25 +81,23 @@ def _features(weights: str):
 
 def _floor_fn(features, size: int, device, channels_last: bool = False, bf16: bool = False):
     """One forward+backward of the truncated VGG19 used by the default settings, on an image of
-    the shape the engine optimizes (the content picture's, longest side ``size``)."""
+    the shape the engine optimizes (the content picture's, longest side ``size``), in the mode
+    the engine would run it: weights converted once (``engine_features``), the float32 image
+    brought to the network's dtype and layout by the model itself."""
     import torch
 
     from nst_desktop.core.images import resize_longest
-    from nst_desktop.core.model import VGGFeatures
+    from nst_desktop.core.model import VGGFeatures, engine_features
     from nst_desktop.core.settings import RunSettings
 
     s = RunSettings()
-    model = VGGFeatures(features, list(s.content_layers) + list(s.style_layers), s.pool).to(device)
+    net = engine_features(features, device, bfloat16=bf16, channels_last=channels_last)
+    model = VGGFeatures(net, list(s.content_layers) + list(s.style_layers), s.pool).to(device)
     w, h = resize_longest(_images(size)[0], size, 16).size
-    x = torch.rand(1, 3, h, w, device=device)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
-    x.requires_grad_(True)
+    x = torch.rand(1, 3, h, w, device=device).requires_grad_(True)
 
     def step() -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            out = model(x)
+        out = model(x)
         loss = sum(o.float().mean() for o in out.values())
         loss.backward()
         x.grad = None
@@ -108,31 +106,47 @@ def _floor_fn(features, size: int, device, channels_last: bool = False, bf16: bo
     return step
 
 
-def _method_floor_fn(features, size: int, device, content, style):
-    """The default objective (network + Gram matrices + losses) in a bare loop: what any
-    implementation of the method must pay per evaluation, so engine/method-floor is pure overhead.
-    """
-    import torch
-
+def _method_objective(
+    features, size: int, device, content, style, *, bf16: bool = False, channels_last: bool = False
+):
+    """The default objective (network + Gram matrices + losses) in the given mode."""
     from nst_desktop.core.images import resize_longest, to_tensor
     from nst_desktop.core.losses import Objective
-    from nst_desktop.core.model import VGGFeatures
+    from nst_desktop.core.model import VGGFeatures, engine_features
     from nst_desktop.core.settings import RunSettings
 
     s = RunSettings()
-    model = VGGFeatures(features, list(s.content_layers) + list(s.style_layers), s.pool).to(device)
-    c = to_tensor(resize_longest(content, size, 16), device)
-    objective = Objective(
+    net = engine_features(features, device, bfloat16=bf16, channels_last=channels_last)
+    model = VGGFeatures(net, list(s.content_layers) + list(s.style_layers), s.pool).to(device)
+    return Objective(
         model,
-        content_image=c,
+        content_image=to_tensor(resize_longest(content, size, 16), device),
         content_layers=s.content_layers,
         style_images=[to_tensor(resize_longest(style, size, 16), device)],
         style_layers=s.style_layers,
         content_weight=s.content_weight,
         style_weight=s.style_weight,
         tv_weight=s.tv_weight,
+        bfloat16=bf16,
+        normalization=s.normalization,
     )
-    x = torch.rand_like(c).requires_grad_(True)
+
+
+def _method_floor_fn(
+    features, size: int, device, content, style, *, bf16: bool = False, channels_last: bool = False
+):
+    """The default objective (network + Gram matrices + losses) in a bare loop: what any
+    implementation of the method must pay per evaluation, so engine/method-floor is pure overhead.
+    """
+    import torch
+
+    from nst_desktop.core.images import resize_longest
+
+    objective = _method_objective(
+        features, size, device, content, style, bf16=bf16, channels_last=channels_last
+    )
+    w, h = resize_longest(content, size, 16).size
+    x = torch.rand(1, 3, h, w, device=device).requires_grad_(True)
 
     def step() -> None:
         loss, _ = objective(x)
@@ -156,14 +170,19 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def _engine_gaps(settings, inputs, features, device, want_image=10):
-    """Seconds between consecutive evaluations (first two dropped: warm-up), final loss, curve."""
+def _engine_gaps(settings, inputs, features, device, want_image=10, channels_last=False, out=None):
+    """Seconds between consecutive evaluations (first two dropped: warm-up), final loss, curve.
+    ``out`` (a list) receives the final record."""
     from nst_desktop.core.optimize import run
 
-    recs = [
-        (r.elapsed, r.loss, r.stage, r.final)
-        for r in run(settings, inputs, features, device, want_image=want_image)
-    ]
+    records = run(
+        settings, inputs, features, device, want_image=want_image, channels_last=channels_last
+    )
+    recs = []
+    for r in records:
+        recs.append((r.elapsed, r.loss, r.stage, r.final))
+        if r.final and out is not None:
+            out.append(r)
     steps = [r for r in recs if not r[3]]
     gaps = [b[0] - a[0] for a, b in zip(steps[1:], steps[2:], strict=False)]
     return gaps, recs

@@ -27,8 +27,9 @@ in both.
 A style can own a region of the picture (a soft mask); its term then compares the Gram matrix
 taken inside the region, normalized by the region's size: core/guided.py states those formulas.
 
-Gram matrices and losses are always computed in float32, also when the network runs in bfloat16:
-a Gram matrix sums M products, and bfloat16's 8-bit mantissa would lose most of them.
+Gram matrices and losses are float32, also when the network runs in bfloat16: a Gram matrix sums
+M products, so its products accumulate in float32 (bfloat16's 8-bit mantissa would lose most of
+them); only the finished entries are rounded to bfloat16 on a CPU (:func:`gram`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from .guided import (
     prepare_masks,
     region_gram,
 )
-from .model import VGGFeatures
+from .model import VGGFeatures, is_channels_last
 from .settings import NORMALIZATIONS
 
 #: Guards the relative terms against an all-zero target (a dead layer); far below real targets.
@@ -55,7 +56,7 @@ RELATIVE_EPS = 1e-12
 
 
 class _GramFn(torch.autograd.Function):
-    """F Fᵀ / M with a one-product backward: dF = (dG + dGᵀ) F / M.
+    """F Fᵀ / M of (B, C, M) rows with a one-product backward: dF = (dG + dGᵀ) F / M.
 
     Autograd's own bmm backward does two C x C x M products (one per operand) and then adds them;
     knowing both operands are the same F saves a third of the Gram work and one C x M add.
@@ -65,26 +66,68 @@ class _GramFn(torch.autograd.Function):
     def forward(ctx, f: torch.Tensor, m: int) -> torch.Tensor:  # type: ignore[override]
         ctx.save_for_backward(f)
         ctx.m = m
-        return torch.bmm(f, f.transpose(1, 2)).div_(m)
+        return _product(f, f.transpose(1, 2)).div_(m)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
         (f,) = ctx.saved_tensors
-        return torch.bmm(grad + grad.transpose(1, 2), f).div_(ctx.m), None
+        return torch.bmm((grad + grad.transpose(1, 2)).to(f.dtype), f).div_(ctx.m), None
+
+
+class _GramColumnsFn(torch.autograd.Function):
+    """The same Gram matrix of (B, M, C) columns, Fᵀ F / M: channels-last features viewed
+    without a copy; backward dF = F (dG + dGᵀ) / M comes out channels-last as well."""
+
+    @staticmethod
+    def forward(ctx, f: torch.Tensor, m: int) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(f)
+        ctx.m = m
+        return _product(f.transpose(1, 2), f).div_(m)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        (f,) = ctx.saved_tensors
+        return torch.bmm(f, (grad + grad.transpose(1, 2)).to(f.dtype)).div_(ctx.m), None
+
+
+#: Whether this torch's CUDA bmm takes ``out_dtype`` (float32 results of bfloat16 operands).
+_CUDA_OUT_DTYPE: list[bool] = [True]
+
+
+def _product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a @ b as float32. bfloat16 operands multiply in bfloat16 with float32 accumulation (no
+    float32 copy of the features); on CPU the result is rounded to bfloat16 once, on CUDA it is
+    kept in float32 where torch can."""
+    if a.dtype not in (torch.bfloat16, torch.float16):
+        return torch.bmm(a, b)
+    if a.is_cuda and _CUDA_OUT_DTYPE[0]:
+        try:
+            return torch.bmm(a, b, out_dtype=torch.float32)
+        except (RuntimeError, TypeError, NotImplementedError):
+            _CUDA_OUT_DTYPE[0] = False
+    return torch.bmm(a, b).float()
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
     """Ĝ/M: the (B, C, C) Gram matrix of (B, C, H, W) features divided by M = H*W, in float32.
 
     Dividing by M lets a style image of another size serve as target; with equal sizes the style
-    loss below is exactly the paper's E_l = Σ(Ĝx - Ĝs)² / (4 C² M²).
+    loss below is exactly the paper's E_l = Σ(Ĝx - Ĝs)² / (4 C² M²). Features stay as the network
+    made them: channels-last ones are read as (B, M, C) columns, bfloat16 ones multiplied in
+    bfloat16 (``tests/test_fast_mode.py`` bounds the loss difference against float32 Grams).
     """
     b, c, h, w = features.shape
+    m = h * w
     with torch.autocast(device_type=features.device.type, enabled=False):
-        f = features.reshape(b, c, h * w).float()
+        if is_channels_last(features):
+            f = features.permute(0, 2, 3, 1).reshape(b, m, c)  # a view, no copy
+            if f.requires_grad:
+                return _GramColumnsFn.apply(f, m)
+            return _product(f.transpose(1, 2), f).div_(m)
+        f = features.reshape(b, c, m)
         if f.requires_grad:
-            return _GramFn.apply(f, h * w)
-        return torch.bmm(f, f.transpose(1, 2)) / (h * w)
+            return _GramFn.apply(f, m)
+        return _product(f, f.transpose(1, 2)).div_(m)
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -224,7 +267,9 @@ class Objective:
         return region_gram(feats[layer], mask)
 
     def _autocast(self, device: torch.device):
-        if not self.bfloat16:
+        # A network already in bfloat16 (model.engine_features) needs no autocast: autocast
+        # would only add a dispatch per op, and for float32 weights a cast per layer and pass.
+        if not self.bfloat16 or getattr(self.model, "dtype", None) == torch.bfloat16:
             return nullcontext()
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 

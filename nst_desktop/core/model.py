@@ -8,6 +8,7 @@ weights carry theirs (:class:`VGG19Body`), so every caller passes [0, 1] RGB eit
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 
 import torch
@@ -50,13 +51,45 @@ def vgg19_features_skeleton(convention: str = "torchvision") -> VGG19Body:
     return VGG19Body(*modules, convention=convention)
 
 
+def engine_features(
+    features: nn.Sequential,
+    device: torch.device,
+    *,
+    bfloat16: bool = False,
+    channels_last: bool = False,
+) -> nn.Sequential:
+    """The network a run computes with: ``features`` on ``device`` and, for a fast mode, a copy
+    converted once (weights in bfloat16, channels-last), so that no layer converts a weight or
+    a layout during a pass and the caller's float32 weights stay as they are.
+    """
+    features = features.to(device)
+    if not (bfloat16 or channels_last):
+        return features
+    fast = copy.deepcopy(features)
+    if bfloat16:
+        fast = fast.to(dtype=torch.bfloat16)
+    if channels_last:
+        fast = fast.to(memory_format=torch.channels_last)
+    return fast
+
+
+def is_channels_last(t: torch.Tensor) -> bool:
+    """A 4-d tensor laid out channels-last (and not also plainly contiguous, as 1x1 maps are)."""
+    return (
+        t.dim() == 4
+        and not t.is_contiguous()
+        and t.is_contiguous(memory_format=torch.channels_last)
+    )
+
+
 class VGGFeatures(nn.Module):
     """Returns the activations of the requested layers for an image in [0, 1] RGB.
 
     The weights' input convention (ImageNet normalization, or Caffe's BGR 0-255 minus its mean;
     a plain ``nn.Sequential`` is torchvision's) is the first step, so callers never see
     normalized tensors. Modules after the deepest requested layer are dropped: they would cost
-    time and memory for nothing.
+    time and memory for nothing. The input is brought to the weights' dtype and layout once, so
+    a network from :func:`engine_features` runs bfloat16 or channels-last end to end.
     """
 
     def __init__(self, features: nn.Sequential, layers: Iterable[str], pool: str = "avg") -> None:
@@ -102,8 +135,20 @@ class VGGFeatures(nn.Module):
     def prepare(self, image: torch.Tensor) -> torch.Tensor:
         """[0, 1] RGB to the input the weights were trained on."""
         if self.convention == "caffe":
-            return image.flip(1) * 255.0 - self.caffe_mean
-        return (image - self.mean) / self.std
+            x = image.flip(1) * 255.0 - self.caffe_mean
+        else:
+            x = (image - self.mean) / self.std
+        weight = self.body[0].weight
+        if x.dtype != weight.dtype:
+            x = x.to(weight.dtype)
+        if is_channels_last(weight):
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """What the network computes in: its weights' dtype."""
+        return self.body[0].weight.dtype
 
     def train(self, mode: bool = True) -> VGGFeatures:
         # Frozen by design: nothing here may switch to training behaviour.

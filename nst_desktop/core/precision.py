@@ -1,12 +1,15 @@
-"""Which precision a run computes in, and why: ``auto`` measures instead of assuming.
+"""Which precision and memory layout a run computes in, and why: ``auto`` measures instead of
+assuming.
 
-bfloat16 is about twice as fast as float32 on a CPU with native bfloat16 (AMX, avx512_bf16) and
-35-200x slower on one without (AVX2 only, BENCHMARKS.md); CPU flags alone cannot tell which, and
-GPUs differ too. So ``auto`` times both on a small network pass (:func:`measure`), checks that a
-short run's loss in bfloat16 stays close to float32's, and keeps the decision in the cache folder
-keyed by the machine (CPU model and flags), the device and the torch version. The window runs the
-probe in the background with the planner's; a CLI run runs it once per machine, before its
-first iteration (it stops after one bfloat16 pass when that pass alone shows no gain).
+bfloat16 is about twice as fast as float32 on a CPU with native bfloat16 (AMX, avx512_bf16), four
+to five times with channels-last as well, and 13-200x slower on one without (AVX2 only,
+BENCHMARKS.md); CPU flags alone cannot tell which, and GPUs differ too. So ``auto`` times the four
+modes (float32 and bfloat16, each contiguous and channels-last) on a small network pass
+(:func:`measure`), checks that a short run's loss in bfloat16 stays close to float32's, and keeps
+the decision in the cache folder keyed by the machine (CPU model and flags), the device and the
+torch version. The window runs the probe in the background with the planner's; a CLI run runs it
+once per machine, before its first iteration (bfloat16 gets one tiny pass per layout first and
+no more when those show no gain).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -33,61 +36,110 @@ log = logging.getLogger(__name__)
 MIN_SPEEDUP = 1.3
 #: ... and a short run's loss in bfloat16 within this fraction of float32's.
 MAX_LOSS_CHANGE = 0.05
+#: Channels-last must be at least this much faster than the contiguous layout of its precision.
+MIN_LAYOUT_SPEEDUP = 1.1
 PROBE_SIZE = 64
 REPEATS = 3
 #: The quick look: a pass this small, and how much gain it may hide (small passes favour
-#: float32: fixed costs weigh more), before the real measurement is skipped.
+#: float32: fixed costs weigh more), before bfloat16's real measurement is skipped.
 QUICK_SIZE = 32
 QUICK_MARGIN = 2.0
 CACHE_FILE = "precision.json"
+#: Part of the cache key: a probe that measures more (the layouts) decides again.
+PROBE_VERSION = "layouts"
 #: Pins what 'auto' means without measuring (the test suite; a fleet of identical machines).
 PIN_ENV = "NST_DESKTOP_AUTO_PRECISION"
+CONTIGUOUS, CHANNELS_LAST = "contiguous", "channels_last"
+#: The modes the probe measures: (precision, memory layout).
+MODES = (
+    ("float32", CONTIGUOUS),
+    ("float32", CHANNELS_LAST),
+    ("bfloat16", CONTIGUOUS),
+    ("bfloat16", CHANNELS_LAST),
+)
+
+
+def mode_name(precision: str, memory_format: str) -> str:
+    """'float32', 'float32+channels_last', 'bfloat16', 'bfloat16+channels_last'."""
+    return precision if memory_format == CONTIGUOUS else f"{precision}+{memory_format}"
 
 
 @dataclass(frozen=True)
 class Choice:
-    """The precision a run uses and one clause saying why."""
+    """The precision and memory layout a run uses, and one clause saying why."""
 
     precision: str  # "float32" or "bfloat16"
     reason: str
+    memory_format: str = CONTIGUOUS  # or CHANNELS_LAST: the network's layout
 
     @property
     def bfloat16(self) -> bool:
         return self.precision == "bfloat16"
 
+    @property
+    def channels_last(self) -> bool:
+        return self.memory_format == CHANNELS_LAST
+
+    @property
+    def mode(self) -> str:
+        """How the run's first line names it: 'float32', 'bfloat16 channels-last'."""
+        return self.precision + (" channels-last" if self.channels_last else "")
+
     def describe(self) -> str:
-        return f"{self.precision}: {self.reason}" if self.reason else self.precision
+        return f"{self.mode}: {self.reason}" if self.reason else self.mode
 
 
 @dataclass
 class Measurement:
-    """What the probe measured on one device: median seconds per pass and the loss change."""
+    """What the probe measured on one device: median seconds per pass of each mode it timed
+    (keyed by :func:`mode_name`), bfloat16's loss change, and how long the probe took."""
 
-    float32_s: float
-    bfloat16_s: float
+    times: dict[str, float]
     loss_change: float  # |loss_bf16 / loss_f32 - 1| after a short run; inf when not run
-    probe_s: float  # how long the whole probe took
+    probe_s: float
+    quick: dict[str, float] = field(default_factory=dict)  # the quick look's passes (32 px)
 
-    @property
-    def speedup(self) -> float:
-        return self.float32_s / self.bfloat16_s if self.bfloat16_s > 0 else 0.0
+    def speedup(self, name: str) -> float:
+        """How many times faster than float32 contiguous ``name`` ran: in the measurement, else
+        in the quick look (a mode it ruled out); 0 when neither timed it."""
+        times = self.times if name in self.times else self.quick
+        t = times.get(name, 0.0)
+        return times.get("float32", 0.0) / t if t > 0 else 0.0
 
 
 def decide(m: Measurement) -> Choice:
-    """bfloat16 when it is at least :data:`MIN_SPEEDUP` faster and the loss stays close."""
+    """The fastest bfloat16 layout when it is at least :data:`MIN_SPEEDUP` faster than float32
+    and the loss stays close; else float32. Channels-last where it is at least
+    :data:`MIN_LAYOUT_SPEEDUP` faster than the contiguous layout of the same precision."""
     where = "on this device"
-    if m.speedup < MIN_SPEEDUP:
-        slower = 1.0 / m.speedup if m.speedup > 0 else float("inf")
-        if slower >= 1.05:
-            return Choice("float32", f"bfloat16 was {_times(slower)} slower {where}")
-        return Choice("float32", f"bfloat16 was only {_times(m.speedup)} faster {where}")
-    if not m.loss_change <= MAX_LOSS_CHANGE:
-        return Choice(
-            "float32",
-            f"bfloat16 was {_times(m.speedup)} faster but changed the loss by "
-            f"{m.loss_change:.0%} {where}",
-        )
-    return Choice("bfloat16", f"{_times(m.speedup)} faster than float32 {where}")
+    bf16 = _layout("bfloat16", m)
+    if not any(name.startswith("bfloat16") for name in m.times):  # the quick look ruled it out
+        bf16 = max((CONTIGUOUS, CHANNELS_LAST), key=lambda f: m.speedup(mode_name("bfloat16", f)))
+    speedup = m.speedup(mode_name("bfloat16", bf16))
+    if speedup >= MIN_SPEEDUP and m.loss_change <= MAX_LOSS_CHANGE:
+        return Choice("bfloat16", f"{_times(speedup)} faster than float32 {where}", bf16)
+    layout = _layout("float32", m)
+    lead = ""
+    if layout == CHANNELS_LAST:
+        gain = m.speedup(mode_name("float32", CHANNELS_LAST))
+        lead = f"channels-last {_times(gain)} faster; "
+    if speedup >= MIN_SPEEDUP:
+        why = f"bfloat16 was {_times(speedup)} faster but changed the loss by {m.loss_change:.0%}"
+    elif speedup > 0 and 1.0 / speedup >= 1.05:
+        why = f"bfloat16 was {_times(1.0 / speedup)} slower"
+    elif speedup > 0:
+        why = f"bfloat16 was only {_times(speedup)} faster"
+    else:
+        why = "bfloat16 was not measured"
+    return Choice("float32", f"{lead}{why} {where}", layout)
+
+
+def _layout(precision: str, m: Measurement) -> str:
+    """Channels-last when it beats the contiguous layout of ``precision`` by the margin."""
+    flat, last = (m.times.get(mode_name(precision, f), 0.0) for f in (CONTIGUOUS, CHANNELS_LAST))
+    if last > 0 and (flat <= 0 or flat / last >= MIN_LAYOUT_SPEEDUP):
+        return CHANNELS_LAST
+    return CONTIGUOUS
 
 
 def _times(x: float) -> str:
@@ -95,8 +147,9 @@ def _times(x: float) -> str:
 
 
 def machine_key(device: torch.device) -> str:
-    """What a cached decision is valid for: the CPU (model and flags), the device, torch."""
-    parts = [platform.machine(), _cpu_description(), str(device), torch.__version__]
+    """What a cached decision is valid for: the CPU (model and flags), the device, torch, and
+    what the probe measures."""
+    parts = [platform.machine(), _cpu_description(), str(device), torch.__version__, PROBE_VERSION]
     if device.type == "cuda":
         parts.append(torch.cuda.get_device_name(device))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
@@ -158,7 +211,8 @@ def _cache_path() -> Path:
 def _read_cache(key: str) -> Choice | None:
     try:
         entry = json.loads(_cache_path().read_text(encoding="utf-8")).get(key)
-        return Choice(str(entry["precision"]), str(entry["reason"]))
+        layout = str(entry.get("memory_format", CONTIGUOUS))
+        return Choice(str(entry["precision"]), str(entry["reason"]), layout)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 
@@ -189,37 +243,52 @@ def forget() -> None:
 
 
 def measure(device: torch.device) -> Measurement:
-    """Time float32 and bfloat16 forward+backward passes and compare a short run's loss.
+    """Time the four modes' forward+backward passes and compare a short run's loss.
 
     A quick look at a tiny pass first: where bfloat16 is emulated it is tens of times slower,
-    and one full-size bfloat16 pass would cost seconds. Only a device that passes it gets the
-    real measurement (64 px to relu3_1, interleaved, medians) and the loss check.
+    and one full-size bfloat16 pass would cost seconds. bfloat16 gets the real measurement
+    (64 px to relu3_1, interleaved with float32's layouts, medians) and the loss check only where
+    it passes; float32's two layouts are always measured.
     """
     start = time.perf_counter()
-    objectives, image = _setup(device, QUICK_SIZE, ["relu1_1", "relu2_1"])
-    _pass(objectives[False], image, device)  # warm-up; bfloat16's first pass counts as it is
-    f32 = min(_pass(objectives[False], image, device) for _ in range(2))  # min: load only adds
-    b16 = _pass(objectives[True], image, device)
-    change = float("inf")
-    if f32 / b16 * QUICK_MARGIN >= MIN_SPEEDUP:
-        objectives, image = _setup(device, PROBE_SIZE, ["relu1_1", "relu2_1", "relu3_1"])
-        f32, b16 = _timed(objectives, image, device, REPEATS)
-        if f32 / b16 >= MIN_SPEEDUP:
-            change = _loss_change(objectives, image)
-    return Measurement(f32, b16, change, time.perf_counter() - start)
+    quick_modes = (MODES[0],) + MODES[2:]
+    objectives, image = _setup(device, QUICK_SIZE, ["relu1_1", "relu2_1"], quick_modes)
+    _pass(objectives["float32"], image, device)  # warm-up; bfloat16's first pass counts as it is
+    quick = {"float32": min(_pass(objectives["float32"], image, device) for _ in range(2))}
+    for precision, layout in MODES[2:]:
+        name = mode_name(precision, layout)
+        quick[name] = _pass(objectives[name], image, device)
+    hopeful = [
+        mode for mode in MODES[2:]
+        if quick["float32"] / quick[mode_name(*mode)] * QUICK_MARGIN >= MIN_SPEEDUP
+    ]  # fmt: skip
+    modes = MODES[:2] + tuple(hopeful)
+    objectives, image = _setup(device, PROBE_SIZE, ["relu1_1", "relu2_1", "relu3_1"], modes)
+    times = _timed(objectives, image, device, REPEATS)
+    m = Measurement(times, float("inf"), 0.0, quick)
+    best = mode_name("bfloat16", _layout("bfloat16", m))
+    if m.speedup(best) >= MIN_SPEEDUP:
+        m.loss_change = _loss_change(objectives, image, best)
+    m.probe_s = time.perf_counter() - start
+    return m
 
 
-def _setup(device: torch.device, size: int, layers: list[str]) -> tuple[dict, torch.Tensor]:
+def _setup(
+    device: torch.device, size: int, layers: list[str], modes: tuple
+) -> tuple[dict, torch.Tensor]:
     from .losses import Objective
-    from .model import VGGFeatures
+    from .model import VGGFeatures, engine_features
 
     gen = torch.Generator().manual_seed(0)
-    model = VGGFeatures(_front(layers[-1]), layers).to(device)
+    front = _front(layers[-1])
     image = torch.rand((1, 3, size, size), generator=gen).to(device)
     target = torch.rand((1, 3, size, size), generator=gen).to(device)
-    objectives = {
-        bf16: Objective(
-            model,
+    objectives = {}
+    for precision, layout in modes:
+        bf16 = precision == "bfloat16"
+        net = engine_features(front, device, bfloat16=bf16, channels_last=layout == CHANNELS_LAST)
+        objectives[mode_name(precision, layout)] = Objective(
+            VGGFeatures(net, layers),
             content_image=target,
             content_layers={layers[1]: 1.0},
             style_images=[target],
@@ -229,9 +298,7 @@ def _setup(device: torch.device, size: int, layers: list[str]) -> tuple[dict, to
             tv_weight=0.0,
             bfloat16=bf16,
             normalization="relative",
-        )  # fmt: skip
-        for bf16 in (False, True)
-    }
+        )
     return objectives, image
 
 
@@ -259,15 +326,15 @@ def _front(last: str) -> torch.nn.Sequential:
     return torch.nn.Sequential(*modules[: layer_index(last) + 1])
 
 
-def _timed(objectives: dict, image: torch.Tensor, device: torch.device, repeats: int) -> tuple:
-    """Median seconds per pass in float32 and bfloat16, interleaved, after a warm-up of each."""
-    times: dict[bool, list[float]] = {False: [], True: []}
-    for bf16 in (False, True):
-        _pass(objectives[bf16], image, device)  # warm-up: allocator, kernel selection
+def _timed(objectives: dict, image: torch.Tensor, device: torch.device, repeats: int) -> dict:
+    """Median seconds per pass of each mode, interleaved, after a warm-up of each."""
+    times: dict[str, list[float]] = {name: [] for name in objectives}
+    for name in objectives:
+        _pass(objectives[name], image, device)  # warm-up: allocator, kernel selection
     for _ in range(repeats):
-        for bf16 in (False, True):
-            times[bf16].append(_pass(objectives[bf16], image, device))
-    return statistics.median(times[False]), statistics.median(times[True])
+        for name in objectives:
+            times[name].append(_pass(objectives[name], image, device))
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _pass(objective, image: torch.Tensor, device: torch.device) -> float:
@@ -280,10 +347,10 @@ def _pass(objective, image: torch.Tensor, device: torch.device) -> float:
     return time.perf_counter() - t
 
 
-def _loss_change(objectives: dict, image: torch.Tensor, steps: int = 10) -> float:
-    """|loss_bf16 / loss_f32 - 1| after the same short Adam run in both precisions."""
-    finals = {}
-    for bf16, objective in objectives.items():
+def _loss_change(objectives: dict, image: torch.Tensor, name: str, steps: int = 10) -> float:
+    """|loss_bf16 / loss_f32 - 1| after the same short Adam run in mode ``name`` and float32."""
+    finals = []
+    for objective in (objectives[name], objectives["float32"]):
         x = image.clone().requires_grad_(True)
         opt = torch.optim.Adam([x], lr=0.02)
         for _ in range(steps):
@@ -292,5 +359,5 @@ def _loss_change(objectives: dict, image: torch.Tensor, steps: int = 10) -> floa
             loss.backward()
             opt.step()
         with torch.no_grad():
-            finals[bf16] = float(objectives[False](x)[0])  # judged in float32 both times
-    return abs(finals[True] / finals[False] - 1.0) if finals[False] > 0 else float("inf")
+            finals.append(float(objectives["float32"](x)[0]))  # judged in float32 both times
+    return abs(finals[0] / finals[1] - 1.0) if finals[1] > 0 else float("inf")

@@ -298,6 +298,7 @@ class _Prepared:
     features: Any  # nn.Sequential
     device: Any  # torch.device
     trained: bool
+    channels_last: bool = False  # the network's layout, decided with the precision
 
 
 class RunSession:
@@ -406,6 +407,7 @@ class RunSession:
         engine = {
             "precision": self.precision.precision,
             "precision_reason": self.precision.reason,
+            "memory_format": self.precision.memory_format,
             "threads": torch.get_num_threads(),
         }
         self.metadata = build_metadata(
@@ -415,21 +417,22 @@ class RunSession:
         # The engine gets the precision decided here: 'auto' is resolved by measurement.
         engine_settings = dataclasses.replace(settings, precision=self.precision.precision)
         prepared = _Prepared(
-            engine_settings, engine_inputs, loaded.features, self.device, loaded.trained
-        )
+            engine_settings, engine_inputs, loaded.features, self.device, loaded.trained,
+            self.precision.channels_last,
+        )  # fmt: skip
         self._plan_tiles(prepared)
         self._event(Phase.TARGETS, f"Computing the targets on {self.where()}…")
         return prepared
 
     def where(self) -> str:
-        """The device and the precision, with why: "CPU (2 threads) in float32 (bfloat16 …)"."""
+        """The device, precision and layout, with why: "CPU (2 threads) in float32 (bfloat16 …)"."""
         from .device import describe
 
         if self.device is None:
             return ""
         text = describe(self.device)
         if self.precision is not None:
-            text += f" in {self.precision.precision} ({self.precision.reason})"
+            text += f" in {self.precision.mode} ({self.precision.reason})"
         return text
 
     def _plan_tiles(self, p: _Prepared) -> None:
@@ -499,12 +502,12 @@ class RunSession:
 
             records = tiled.run(
                 p.settings, p.engine_inputs, p.features, p.device, self.tile_plan,
-                control=self.control, want_image=self._want,
+                control=self.control, want_image=self._want, channels_last=p.channels_last,
             )  # fmt: skip
         else:
             records = optimize.run(
                 p.settings, p.engine_inputs, p.features, p.device,
-                control=self.control, want_image=self._want,
+                control=self.control, want_image=self._want, channels_last=p.channels_last,
             )  # fmt: skip
         for rec in records:
             rec.step += self.first_step

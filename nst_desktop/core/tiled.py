@@ -91,12 +91,14 @@ def run(
     *,
     control: RunControl | None = None,
     want_image: Callable[[int], bool] | int = 0,
+    channels_last: bool = False,
 ) -> Iterator[StepRecord]:
     """:func:`optimize.run` for a tiled plan: the whole scales, then the tiles, one record per
     evaluation; the last record is final and carries the whole picture."""
     ctx = optimize.run_context(
-        settings, inputs, features, device, control, want_image, _Context, plan=plan
-    )
+        settings, inputs, features, device, control, want_image, _Context,
+        channels_last=channels_last, plan=plan,
+    )  # fmt: skip
     assert isinstance(ctx, _Context)
     ctx.total = plan.total_steps
     last: StepRecord | None = None
