@@ -17,8 +17,8 @@ REL = 1e-5
 
 
 def _rel(a: torch.Tensor | float, b: torch.Tensor | float) -> float:
-    a64 = torch.as_tensor(a, dtype=torch.float64)
-    b64 = torch.as_tensor(b, dtype=torch.float64)
+    a64 = torch.as_tensor(a, dtype=torch.float64).detach()
+    b64 = torch.as_tensor(b, dtype=torch.float64).detach()
     return float((a64 - b64).abs().max() / b64.abs().max().clamp_min(1e-300))
 
 

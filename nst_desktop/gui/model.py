@@ -27,10 +27,11 @@ from PySide6.QtCore import QObject, Signal
 
 from nst_desktop.core.changes import Change, settings_changes
 from nst_desktop.core.images import ImageError
-from nst_desktop.core.settings import INIT_CHOICES, Mode, RunSettings, SettingsError
+from nst_desktop.core.settings import Mode, RunSettings, SettingsError
 from nst_desktop.gui.history_model import HistoryModel
 from nst_desktop.gui.picker_support import DisplayImage, load_display
 from nst_desktop.gui.picture import Picture, PictureKind, Source, photo
+from nst_desktop.gui.picture_settings import read_picture_settings
 from nst_desktop.gui.progress import ProgressLine
 from nst_desktop.gui.queue_model import QueueModel
 from nst_desktop.gui.regions import RegionsModel
@@ -244,29 +245,14 @@ class WindowModel(QObject):
         settings; its blend weights too, when it had as many styles as are chosen now. A start
         image the picture names as a file on this computer is used only when ``use_file`` (the
         user, asked) says yes."""
-        from nst_desktop.core.images import read_metadata
-        from nst_desktop.core.session import settings_from_picture, threads_in_use, threads_note
-
-        name = Path(path).name
-        meta = read_metadata(path)
-        data = meta.get("settings") if meta else None
-        if not isinstance(data, dict):
-            self.show_message(f"{name} carries no NST Desktop settings.")
+        read = read_picture_settings(path, self._settings, use_file)
+        if isinstance(read, str):
+            self.show_message(read)
             return False
-        try:
-            settings, warnings = settings_from_picture(data, self._settings)
-            start = _start_file(data)
-            if start is not None and use_file is not None and use_file(start):
-                settings = dataclasses.replace(settings, init=start).validate()
-                warnings = [w for w in warnings if not w.startswith("its start picture")]
-        except SettingsError as exc:
-            self.show_message(f"The settings in {name} cannot be used: {exc}")
-            return False
-        note = threads_note(meta, threads_in_use(settings.threads))
-        warnings += [note] if note else []
+        settings, warnings, name = read.settings, read.warnings, Path(path).name
         self.set_blend(settings.style_blend)
         self.set_settings(settings)
-        warnings += self._picture_regions(meta)
+        warnings += self._picture_regions(read.meta)
         if warnings:
             self.show_message(
                 f"Loaded the settings of {name}, except: " + "; ".join(warnings[:5]),
@@ -409,14 +395,3 @@ def _init_words(init: str) -> str:
         "content": "the content photo",
         "style": "the first style image",
     }.get(init, Path(init).name)
-
-
-def _start_file(embedded: dict[str, Any]) -> str | None:
-    """The start image a picture's settings name as an existing file here, if any."""
-    init = embedded.get("init")
-    if not isinstance(init, str) or init in INIT_CHOICES or not 0 < len(init) <= 4096:
-        return None
-    try:
-        return init if Path(init).is_file() else None
-    except (OSError, ValueError):
-        return None
