@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dialog_stubs import accepting_variations
 from PIL import Image
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
@@ -26,17 +27,6 @@ def images(tmp_path):
         paths[name] = str(tmp_path / f"{name}.png")
         Image.fromarray(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(paths[name])
     return paths
-
-
-def _accepting(knob: str, values: str):
-    """A stand-in for the variations dialog's exec: the user picks ``knob`` and ``values``."""
-
-    def exec_(dialog: VariationsDialog) -> int:
-        dialog.choose(knob, values)
-        dialog.accept()
-        return dialog.result()
-
-    return exec_
 
 
 def _window(qtbot, tmp_path, images, *, engine: bool = True) -> MainWindow:
@@ -79,7 +69,7 @@ def test_queue_during_a_run_then_runs_follow(qtbot, tmp_path, images, monkeypatc
 
 def test_reorder_cancel_and_survive_a_restart(qtbot, tmp_path, images, monkeypatch):
     monkeypatch.setattr(WindowModel, "busy", property(lambda self: True))  # nothing starts
-    monkeypatch.setattr(VariationsDialog, "exec", _accepting("seed", "0,1,2"))
+    monkeypatch.setattr(VariationsDialog, "exec", accepting_variations("seed", "0,1,2"))
     w = _window(qtbot, tmp_path, images, engine=False)
     w.queue_panel.buttons["Queue variations…"].click()
     q = w.model.queue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dialog_stubs import accepting_variations
 from PIL import Image
 from PySide6.QtWidgets import QDialog, QFileDialog
 
@@ -16,22 +17,13 @@ from nst_desktop.gui.variations_dialog import VariationsDialog
 RUN_TIMEOUT_MS = 120_000
 
 
-def _accepting(knob: str, values: str):
-    def exec_(dialog: VariationsDialog) -> int:
-        dialog.choose(knob, values)
-        dialog.accept()
-        return dialog.result()
-
-    return exec_
-
-
 def test_the_dialog_queues_one_run_per_ratio_of_the_style_weight(
     window_without_engine, monkeypatch
 ):
     monkeypatch.setattr(WindowModel, "busy", property(lambda self: True))  # nothing starts
     w = window_without_engine
     w.model.update_settings(style_weight=40.0, seed=5)
-    monkeypatch.setattr(VariationsDialog, "exec", _accepting("style-weight", "0.5, 1,2"))
+    monkeypatch.setattr(VariationsDialog, "exec", accepting_variations("style-weight", "0.5, 1,2"))
     w.variations_action.trigger()
     runs = w.model.queue.runs
     assert [r.settings["style_weight"] for r in runs] == [20.0, 40.0, 80.0]
@@ -40,7 +32,7 @@ def test_the_dialog_queues_one_run_per_ratio_of_the_style_weight(
         "style weight ×0.5 (20)", "style weight ×1 (40)", "style weight ×2 (80)",
     ]  # fmt: skip
     assert w.model.variations.pending.labels == [r.label for r in runs]
-    monkeypatch.setattr(VariationsDialog, "exec", _accepting("seed", "0,1"))
+    monkeypatch.setattr(VariationsDialog, "exec", accepting_variations("seed", "0,1"))
     w.queue_panel.buttons["Queue variations…"].click()  # one sheet at a time
     assert len(w.model.queue.runs) == 3 and "still being made" in w.model.message.text
 
@@ -76,7 +68,7 @@ def test_the_cells_run_and_the_labelled_sheet_shows_and_exports(
     small_window, qtbot, tmp_path, monkeypatch
 ):
     w = small_window(1, steps=2)
-    monkeypatch.setattr(VariationsDialog, "exec", _accepting("seed", "0,1,2"))
+    monkeypatch.setattr(VariationsDialog, "exec", accepting_variations("seed", "0,1,2"))
     w.variations_action.trigger()
     variations = w.model.variations
     qtbot.waitUntil(lambda: variations.sheet is not None, timeout=RUN_TIMEOUT_MS)
