@@ -92,7 +92,7 @@ def test_a_run_fits_only_with_the_guards_reserve_left_free(monkeypatch):
 
 def test_the_largest_size_that_fits_is_the_largest(monkeypatch):
     _memory(monkeypatch, free=6 * GB)
-    s = RunSettings(size=8192)
+    s = RunSettings(size=8192, max_memory="1000GB")  # a ceiling that tiles cannot help
     fit = planner.check_fit(s, "cpu", aspect=0.75)
     usable = 6 * GB - GB
     assert not fit.fits and fit.available_bytes == 6 * GB
@@ -102,6 +102,18 @@ def test_the_largest_size_that_fits_is_the_largest(monkeypatch):
     assert f"--size {fit.largest} " in line and "--force" in line and "\n" not in line
     assert "6.0 GB is free" in line
     assert f"{fit.largest} px is the largest" in fit.sentence(8192)
+
+
+def test_a_run_too_large_to_make_whole_fits_in_tiles_under_its_ceiling(monkeypatch):
+    """The session makes such a run in tiles (core/tiles.py), so the fit check must not refuse
+    it: at 4096 px and beyond, the whole run's estimate is tens of GB."""
+    _memory(monkeypatch, free=6 * GB)
+    for s in (RunSettings(size=8192), RunSettings(size=4096, max_memory="1.5GB")):
+        assert planner.peak_bytes(s, aspect=0.75) > 6 * GB
+        fit = planner.check_fit(s, "cpu", aspect=0.75)
+        assert fit.fits and fit.largest == s.size and fit.peak_bytes <= 5 * GB
+        if s.max_memory:
+            assert fit.peak_bytes <= 1.5 * GB
 
 
 def test_a_run_that_fits_nowhere_says_so(monkeypatch):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from .layers import BLOCKS, LAYER_NAMES, layer_index
 from .memguard import host_reading, reserve_bytes
-from .settings import RunSettings
+from .settings import RunSettings, SettingsError
 from .stages import plan
 
 if TYPE_CHECKING:
@@ -210,13 +210,31 @@ MIN_FIT_SIZE = 64
 
 def check_fit(settings: RunSettings, device: str, aspect: float = 1.0) -> Fit:
     """Does ``settings`` fit ``device``'s free memory, less the guard's reserve? (The CLI
-    refuses a run that does not, the window asks.) Unknown memory always fits."""
+    refuses a run that does not, the window asks.) A run too large to make whole fits when its
+    tiles do, under its memory ceiling. Unknown memory always fits."""
     peak = peak_bytes(settings, aspect=aspect)
     usable = usable_bytes(device)
     if usable is None or peak <= usable:
         return Fit(True, peak, available_bytes(device), settings.size)
+    tiled = _tiled_peak(settings, device, aspect)
+    if tiled is not None and tiled <= usable:
+        return Fit(True, tiled, available_bytes(device), settings.size)
     largest = min(settings.size, largest_fitting_size(settings, device, aspect))
     return Fit(False, peak, available_bytes(device), largest)
+
+
+def _tiled_peak(settings: RunSettings, device: str, aspect: float) -> int | None:
+    """The peak of the run made in tiles under its memory ceiling (core/tiles.py), as the
+    session will plan it; None where it would not be tiled or no tile fits the ceiling (the
+    session then says so in its own words)."""
+    from .tiles import ceiling_bytes, plan_tiles
+
+    aspect = min(max(aspect, 0.01), 1.0)
+    try:
+        plan = plan_tiles(settings, (1000, round(1000 * aspect)), ceiling_bytes(settings, device))
+    except SettingsError:
+        return None
+    return plan.peak_bytes if plan is not None else None
 
 
 _CACHE: dict[str, Calibration] = {}
