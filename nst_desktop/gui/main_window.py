@@ -119,7 +119,9 @@ class MainWindow(QMainWindow):
         self.settings_panel = SettingsPanel()
         self.layers_panel = LayersPanel()
         #: the Expert tab: every knob in folded groups (Look, Layers, Optimizer, Output, Machine)
-        self.expert_headers = expert_groups(self.settings_panel, self.layers_panel)
+        self.expert_headers = expert_groups(
+            self.settings_panel, self.layers_panel, self.model.groups
+        )
         self.preset_panel = PresetPanel(lambda: self.model.settings, self.model.normalized)
 
         images = QGroupBox("Images")

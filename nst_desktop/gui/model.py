@@ -29,6 +29,7 @@ from nst_desktop.core.changes import Change, settings_changes
 from nst_desktop.core.images import ImageError
 from nst_desktop.core.settings import Mode, RunSettings, SettingsError
 from nst_desktop.gui.history_model import HistoryModel
+from nst_desktop.gui.open_groups import OpenGroups
 from nst_desktop.gui.picker_support import DisplayImage, load_display
 from nst_desktop.gui.picture import Picture, PictureKind, Source, photo
 from nst_desktop.gui.picture_settings import read_picture_settings
@@ -105,6 +106,7 @@ class WindowModel(QObject):
         self.runs = RunLog(self)
         self.regions = RegionsModel(self)  # the region tool's masks (gui/regions.py)
         self.tiles = TileMarks(self)  # a tiled run's tiles on the picture (gui/tile_marks.py)
+        self.groups = OpenGroups(self)  # the Expert tab's unfolded groups (gui/open_groups.py)
         self.contentChanged.connect(
             lambda shown: (
                 shown is not None and self.regions.set_picture_size(shown.width, shown.height)
