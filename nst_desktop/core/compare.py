@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from .changes import settings_changes
@@ -56,12 +58,21 @@ def photo_labels(photo: str, b: Entry) -> tuple[str, str, str]:
     return "Photo", "Result", f"Left: the photo {photo} · Right: run of {when}"
 
 
+def clocks(times: Sequence[float]) -> list[str]:
+    """Local times as "01:07"; a time that reads like another one gets its seconds ("01:07:42"),
+    so runs made in the same minute are told apart (the history strip, the compare labels)."""
+    minutes = [time.strftime("%H:%M", time.localtime(t)) for t in times]
+    shared = {m for m, n in Counter(minutes).items() if n > 1}
+    return [
+        time.strftime("%H:%M:%S", time.localtime(t)) if m in shared else m
+        for t, m in zip(times, minutes, strict=True)
+    ]
+
+
 def _clocks(a: float, b: float) -> tuple[str, str]:
     """Two local times as "01:07", with seconds when they fall in the same minute."""
-    fmt = "%H:%M"
-    if time.strftime(fmt, time.localtime(a)) == time.strftime(fmt, time.localtime(b)):
-        fmt = "%H:%M:%S"
-    return time.strftime(fmt, time.localtime(a)), time.strftime(fmt, time.localtime(b))
+    when_a, when_b = clocks([a, b])
+    return when_a, when_b
 
 
 def _first_difference(a: Entry, b: Entry) -> tuple[str, str] | None:

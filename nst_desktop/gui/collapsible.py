@@ -1,8 +1,11 @@
 """Fold groups of knobs away behind one-line headers: the Expert tab shows its groups (Look,
 Layers, Optimizer, Output, Machine) as headers that say what is inside, all folded at first, so
-the artist's knobs stay in the Basic tab and the rest is there on demand."""
+the artist's knobs stay in the Basic tab and the rest is there on demand; the groups an artist
+opens stay open in the next session (``model.groups``, kept with the window's preferences)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QMouseEvent
@@ -15,6 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:
+    from nst_desktop.gui.open_groups import OpenGroups
+
 #: What each Expert group holds, in the words of its header.
 GROUP_SUMMARIES = {
     "Look": "style and content weights, smoothing, brush size, colours, start picture, seed, "
@@ -26,9 +32,12 @@ GROUP_SUMMARIES = {
 }
 
 
-def expert_groups(settings_panel: QWidget, layers_panel: QWidget) -> dict[str, QToolButton]:
+def expert_groups(
+    settings_panel: QWidget, layers_panel: QWidget, groups: OpenGroups | None = None
+) -> dict[str, QToolButton]:
     """Put ``layers_panel`` in a "Layers" group after the settings panel's "Look" group and fold
-    every group; returns each group's header button by title."""
+    every group; returns each group's header button by title. With ``groups`` (the model's),
+    the headers show which are open and report a click to it."""
     boxes: dict[str, QGroupBox] = dict(settings_panel.boxes)  # type: ignore[attr-defined]
     layers_box = QGroupBox("Layers")
     layers_box.setObjectName("group_Layers")
@@ -38,10 +47,18 @@ def expert_groups(settings_panel: QWidget, layers_panel: QWidget) -> dict[str, Q
     layout = settings_panel.layout()
     layout.insertWidget(layout.indexOf(boxes["Look"]) + 1, layers_box)
     boxes["Layers"] = layers_box
-    return {
+    headers = {
         title: collapse_group(box, GROUP_SUMMARIES.get(title, ""))
         for title, box in sorted(boxes.items(), key=lambda kv: layout.indexOf(kv[1]))
     }
+    if groups is not None:
+        for title, header in headers.items():
+            header.setChecked(title in groups.open)
+            header.toggled.connect(lambda opened, t=title: groups.set_open(t, opened))
+        groups.changed.connect(
+            lambda opened: [h.setChecked(t in opened) for t, h in headers.items()]
+        )
+    return headers
 
 
 class _Summary(QLabel):

@@ -4,7 +4,8 @@ selected, the disk they use, the limits, and what can be done with an entry.
 The list is read off the GUI thread at start (a history of hundreds of entries must not slow the
 window's start); a run that ends adds its entry at the front. Showing an entry puts its picture,
 loss curve and settings on screen through the window model; *Use these settings* restores the
-settings and the inputs (every style with its blend weight) and names any input that is gone.
+settings and the inputs (every style with its blend weight, found by gui/input_finder.py) and
+names any input that is gone.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from nst_desktop.core.history import History, HistoryError, Limits
-from nst_desktop.core.history_record import Entry, InputFile, file_sha256, read_curve
+from nst_desktop.core.history_record import Entry, read_curve
 from nst_desktop.core.images import ImageError
 from nst_desktop.core.settings import MODES, Mode, SettingsError
 from nst_desktop.gui.history_compare import Comparison, compare_files
+from nst_desktop.gui.input_finder import by_role, entry_inputs, locate, verified_inputs
 from nst_desktop.gui.picture import LossCurve, Picture, PictureKind, Source
 
 if TYPE_CHECKING:
@@ -218,7 +220,7 @@ class HistoryModel(QObject):
         if b is None or b.content is None:
             self.model.set_status("This run was made from no photo.")
             return False
-        path = _locate(b.content, b.result.parent)
+        path = locate(b.content, b.result.parent)
         if path is None:
             self.model.show_message(
                 f"The photo {b.content.name} is missing (was {b.content.path})."
@@ -251,14 +253,11 @@ class HistoryModel(QObject):
         except SettingsError as exc:
             self.model.show_message(f"The settings of run {entry.id} cannot be used: {exc}")
             return []
-        found, problems = self._inputs(entry)
+        found, problems = entry_inputs(entry)
         mode = Mode(entry.mode) if entry.mode in MODES else Mode.TRANSFER
-        content = next((found[i] for i, f in enumerate(entry.inputs)
-                        if f.role == "content" and i in found), None)  # fmt: skip
-        styles = [(found[i], f.weight) for i, f in enumerate(entry.inputs)
-                  if f.role == "style" and i in found]  # fmt: skip
-        if mode.uses_content and content:
-            self.model.set_content(content)
+        contents, styles = by_role(entry.inputs, found)
+        if mode.uses_content and contents:
+            self.model.set_content(contents[0])
         if mode.uses_styles and styles:
             self.model.set_styles(styles)
         self.model.set_mode(mode)
@@ -274,21 +273,6 @@ class HistoryModel(QObject):
             self.model.set_status(f"Restored the settings and pictures of run {entry.id}.")
         return problems
 
-    def _inputs(self, entry: Entry) -> tuple[dict[int, str], list[str]]:
-        """Each input's path now: where it was, else beside the result; and the problems."""
-        found: dict[int, str] = {}
-        problems: list[str] = []
-        for i, item in enumerate(entry.inputs):
-            path = _locate(item, entry.result.parent)
-            if path is None:
-                problems.append(f"{item.role} {item.name} is missing (was {item.path})")
-            elif item.sha256 and file_sha256(Path(path)) != item.sha256:
-                found[i] = path
-                problems.append(f"{item.role} {item.name} has changed since that run")
-            else:
-                found[i] = path
-        return found, problems
-
     def restore_picture_inputs(self, path: str) -> list[str]:
         """After "Load settings from image": the pictures it records (``files``), each used
         only where a file at its path or beside the picture has the very content recorded (a
@@ -300,17 +284,8 @@ class HistoryModel(QObject):
         files = parse_inputs(meta.get("files"))
         if not files or self.model.busy:
             return []
-        found, missing = {}, []
-        for i, item in enumerate(files):
-            where = _locate(item, Path(path).parent)
-            if where is not None and item.sha256 and file_sha256(Path(where)) == item.sha256:
-                found[i] = where
-            else:
-                missing.append(f"{item.role} {item.name}")
-        content = [found[i] for i, f in enumerate(files) if f.role == "content" and i in found]
-        styles = [
-            (found[i], f.weight) for i, f in enumerate(files) if f.role == "style" and i in found
-        ]
+        found, missing = verified_inputs(files, Path(path).parent)
+        content, styles = by_role(files, found)
         if content:
             self.model.set_content(content[0])
         if styles and len(styles) == sum(f.role == "style" for f in files):
@@ -386,11 +361,3 @@ class HistoryModel(QObject):
     def shutdown(self) -> None:
         if self._job is not None:
             self._job.cancel()
-
-
-def _locate(item: InputFile, beside: Path) -> str | None:
-    """The input at its path, else a file of the same name beside ``beside``."""
-    for candidate in (Path(item.path), beside / item.name):
-        if candidate.is_file():
-            return str(candidate)
-    return None

@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nst_desktop.core.compare import clocks
 from nst_desktop.core.history_record import Entry
 from nst_desktop.core.images import ImageError, open_image
+from nst_desktop.gui.flow_layout import flow_row
 from nst_desktop.gui.history_model import HistoryModel
 from nst_desktop.gui.qimage import to_qimage
 
@@ -74,7 +76,6 @@ class HistoryStrip(QWidget):
         self.details.setTextFormat(Qt.TextFormat.PlainText)  # names come from files
         self.details.setWordWrap(True)
         self.buttons: dict[str, QPushButton] = {}
-        actions = QHBoxLayout()
         for name, tip in (
             ("Use these settings", "Restore its settings and pictures (styles with weights)."),
             ("Continue from this", "Its settings and pictures, starting from its picture."),
@@ -89,8 +90,8 @@ class HistoryStrip(QWidget):
             button.setToolTip(tip)
             button.clicked.connect(lambda _c=False, n=name: self._act(n))
             self.buttons[name] = button
-            actions.addWidget(button)
-        actions.addStretch(1)
+        #: the buttons in rows that wrap: a narrow window shows them all, none cut
+        self.actions = flow_row(list(self.buttons.values()))
         header = QHBoxLayout()
         header.addWidget(QLabel("<b>History</b>"))
         header.addWidget(self.usage, 1)
@@ -100,7 +101,7 @@ class HistoryStrip(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.list)
         layout.addWidget(self.details)
-        layout.addLayout(actions)
+        layout.addWidget(self.actions)
         self._pending: list[QListWidgetItem] = []
         self._timer = QTimer(self)
         self._timer.setInterval(0)
@@ -119,7 +120,7 @@ class HistoryStrip(QWidget):
 
     # ------------------------------------------------------------------ items
     def _item(self, entry: Entry) -> QListWidgetItem:
-        item = QListWidgetItem(_caption(entry))
+        item = QListWidgetItem()  # its caption: _recaption, which sees the other entries
         item.setData(_ID, entry.id)
         item.setData(_THUMB, str(entry.thumb))
         item.setToolTip(_tooltip(entry))
@@ -132,20 +133,21 @@ class HistoryStrip(QWidget):
         for entry in entries:
             self.list.addItem(self._item(entry))
             self._pending.append(self.list.item(self.list.count() - 1))
+        self._recaption()
         self._schedule()
 
     def _added(self, entry: Entry) -> None:
         item = self._item(entry)
         self.list.insertItem(0, item)
         self._pending.insert(0, item)
+        self._recaption()
         self._schedule()
 
     def _changed(self, entry: Entry) -> None:
         item = self.item_for(entry.id)
         if item is not None:
-            mark = _OTHER if item.text().startswith(_OTHER) else ""
-            item.setText(mark + _caption(entry))
             item.setToolTip(_tooltip(entry))
+            self._recaption()
         if self.history.selected is not None and self.history.selected.id == entry.id:
             self._show_selected(entry)
 
@@ -154,6 +156,18 @@ class HistoryStrip(QWidget):
         if item is not None:
             self._pending = [p for p in self._pending if p is not item]
             self.list.takeItem(self.list.row(item))
+            self._recaption()
+
+    def _recaption(self) -> None:
+        """Every caption: its time, with seconds where another run in the strip has the same
+        minute (core.compare.clocks, as the compare labels), and its marks."""
+        entries = {e.id: e for e in self.history.entries}
+        items = [self.list.item(row) for row in range(self.list.count())]
+        shown = [(item, entries[item.data(_ID)]) for item in items if item.data(_ID) in entries]
+        whens = clocks([entry.created for _, entry in shown])
+        for (item, entry), when in zip(shown, whens, strict=True):
+            mark = _OTHER if item.text().startswith(_OTHER) else ""
+            item.setText(mark + _caption(entry, when))
 
     def item_for(self, entry_id: str) -> QListWidgetItem | None:
         for row in range(self.list.count()):
@@ -304,9 +318,8 @@ def _thumb_icon(path: Path) -> QIcon:
     return QIcon(QPixmap.fromImage(to_qimage(np.asarray(image))))
 
 
-def _caption(entry: Entry) -> str:
+def _caption(entry: Entry, when: str) -> str:
     pin = "📌 " if entry.pinned else ""
-    when = time.strftime("%H:%M", time.localtime(entry.created))
     return f"{pin}{_STATUS_MARK.get(entry.status, '')}{when}"
 
 

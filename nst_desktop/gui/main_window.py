@@ -2,7 +2,8 @@
 
 The window is layout, menus and bindings. What it shows lives in the window model
 (``gui/model.py``); runs are started by the run controller (``gui/run_controller.py``) over
-``core.session``; exports, the estimate line and the message bar have modules of their own.
+``core.session``; the left side (mode, pictures, the knobs' tabs: ``gui/control_panel.py``),
+exports, the estimate line and the message bar have modules of their own.
 """
 
 from __future__ import annotations
@@ -14,12 +15,8 @@ from typing import Any
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
-    QFrame,
-    QGroupBox,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -31,30 +28,23 @@ from nst_desktop.core.paths import resources_dir
 from nst_desktop.core.settings import Mode, RunSettings
 from nst_desktop.gui import data_folder, first_run, window_dialogs, window_state
 from nst_desktop.gui.attention import APP_TITLE, Attention
-from nst_desktop.gui.basic_panel import BasicPanel
 from nst_desktop.gui.closing import EndGuard, close_dialogs
-from nst_desktop.gui.collapsible import expert_groups
 from nst_desktop.gui.compare_view import CompareView
+from nst_desktop.gui.control_panel import ControlPanel
 from nst_desktop.gui.engine import EngineLoader
 from nst_desktop.gui.estimate import Estimator
 from nst_desktop.gui.exporter import Exporter
 from nst_desktop.gui.history_strip import HistoryStrip
-from nst_desktop.gui.image_picker import ContentPicker, RecentFiles, StylePicker
 from nst_desktop.gui.jobs import cancel_and_join_all
-from nst_desktop.gui.layers_panel import LayersPanel
 from nst_desktop.gui.menus import build_menus
 from nst_desktop.gui.message_bar import MessageBar
-from nst_desktop.gui.mode_selector import ModeSelector
 from nst_desktop.gui.model import Clear, RunState, WindowModel
 from nst_desktop.gui.picture_area import PictureArea
-from nst_desktop.gui.presets_panel import PresetPanel
 from nst_desktop.gui.queue_panel import QueuePanel
 from nst_desktop.gui.region_overlay import RegionOverlay
-from nst_desktop.gui.region_panel import RegionPanel
 from nst_desktop.gui.run_bar import RunBar
 from nst_desktop.gui.run_controller import RunController
-from nst_desktop.gui.settings_panel import CURRENT_PICTURE, SettingsPanel
-from nst_desktop.gui.spinboxes import guard_wheel
+from nst_desktop.gui.settings_panel import CURRENT_PICTURE
 from nst_desktop.gui.sweep_cell import SweepCells
 from nst_desktop.gui.tile_marks import TileOverlay
 from nst_desktop.gui.undo import SettingsUndo
@@ -111,52 +101,17 @@ class MainWindow(QMainWindow):
 
     # ================================================================== layout
     def _build(self) -> None:
-        recent = RecentFiles(self.qs, "recent/images")
-        self.content_picker = ContentPicker(recent, self.qs)
-        self.style_picker = StylePicker(recent, self.qs)
-        self.mode_combo = ModeSelector()  # radio buttons that answer as a combo box does
-        self.basic_panel = BasicPanel()
-        self.settings_panel = SettingsPanel()
-        self.layers_panel = LayersPanel()
-        #: the Expert tab: every knob in folded groups (Look, Layers, Optimizer, Output, Machine)
-        self.expert_headers = expert_groups(self.settings_panel, self.layers_panel)
-        self.preset_panel = PresetPanel(lambda: self.model.settings, self.model.normalized)
-
-        images = QGroupBox("Images")
-        content_box = QVBoxLayout()
-        content_label = QLabel("Content (the photo)")
-        content_label.setWordWrap(True)  # a narrow panel wraps the headings, not the pickers
-        content_box.addWidget(content_label)
-        content_box.addWidget(self.content_picker)
-        style_box = QVBoxLayout()
-        self.style_label = QLabel("Style (artworks, with blend weights)")
-        self.style_label.setWordWrap(True)
-        style_box.addWidget(self.style_label)
-        style_box.addWidget(self.style_picker, 1)
-        row = QHBoxLayout(images)
-        row.addLayout(content_box, 0)  # the content thumbnail has a fixed width
-        row.addLayout(style_box, 1)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(_scrolled(self.basic_panel), "Basic")
-        self.wheel_guards = [
-            guard_wheel(p) for p in (self.basic_panel, self.settings_panel, self.layers_panel)
-        ]
-        self.tabs.addTab(_scrolled(self.settings_panel), "Expert")
-        self.tabs.addTab(self.preset_panel, "Presets")
-        self.region_panel = RegionPanel(self.model.regions)
-        self.tabs.addTab(_scrolled(self.region_panel), "Regions")
-        mode_row = QHBoxLayout()
-        make = QLabel("<b>Make</b>")
-        make.setAlignment(Qt.AlignmentFlag.AlignTop)
-        mode_row.addWidget(make)
-        mode_row.addWidget(self.mode_combo, 1)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(6, 6, 6, 6)
-        left_layout.addLayout(mode_row)
-        left_layout.addWidget(images)
-        left_layout.addWidget(self.tabs, 1)
-        left.setMinimumWidth(412)  # two style rows and a scroll bar keep their remove buttons
+        left = ControlPanel(self.model, self.qs)
+        self.controls = left
+        (
+            self.content_picker, self.style_picker, self.mode_combo, self.tabs,
+            self.basic_panel, self.settings_panel, self.layers_panel, self.expert_headers,
+            self.preset_panel, self.region_panel,
+        ) = (
+            left.content_picker, left.style_picker, left.mode_combo, left.tabs,
+            left.basic_panel, left.settings_panel, left.layers_panel, left.expert_headers,
+            left.preset_panel, left.region_panel,
+        )  # fmt: skip
 
         self.message_bar = MessageBar(self.model)
         self.picture_area = PictureArea(self.model)
@@ -393,12 +348,3 @@ class MainWindow(QMainWindow):
         self.save_state()
         super().closeEvent(event)
         self.closed.emit()
-
-
-def _scrolled(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area

@@ -4,7 +4,7 @@ Widgets show the model and report edits to it; nothing reads state back from a w
 model also keeps the screen coherent: the picture says what it is, a result made from other
 inputs is never compared with the current photo, the plot and progress line belong to the picture
 on screen, the time left shows only while a run runs, a mode gets its own "Start from" back, and
-a message goes away when what it said stops being true.
+a message goes away when what it said stops being true (its values: gui/messages.py).
 
 Usage::
 
@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,8 @@ from nst_desktop.core.changes import Change, settings_changes
 from nst_desktop.core.images import ImageError
 from nst_desktop.core.settings import Mode, RunSettings, SettingsError
 from nst_desktop.gui.history_model import HistoryModel
+from nst_desktop.gui.messages import Clear, EstimateLine, Message
+from nst_desktop.gui.open_groups import OpenGroups
 from nst_desktop.gui.picker_support import DisplayImage, load_display
 from nst_desktop.gui.picture import Picture, PictureKind, Source, photo
 from nst_desktop.gui.picture_settings import read_picture_settings
@@ -40,32 +40,6 @@ from nst_desktop.gui.tile_marks import TileMarks
 from nst_desktop.gui.variations_model import VariationsModel
 
 __all__ = ["Clear", "EstimateLine", "Message", "RunState", "WindowModel"]
-
-
-class Clear(StrEnum):
-    """When a message stops being true."""
-
-    CONTENT = "a content photo is chosen"
-    STYLES = "a style image is chosen"
-    SETTINGS_VALID = "the settings are valid"
-    SETTINGS_CHANGED = "the settings change"
-    INPUTS_CHANGED = "an input changes"
-    RUN_STARTS = "a run starts"
-
-
-@dataclass(frozen=True)
-class Message:
-    text: str
-    kind: str = "error"  # error | warning | info
-    action_text: str = ""
-    action: Callable[[], Any] | None = None
-    clears: frozenset[Clear] = frozenset({Clear.RUN_STARTS})
-
-
-@dataclass(frozen=True)
-class EstimateLine:
-    text: str = ""
-    warn: bool = False
 
 
 class WindowModel(QObject):
@@ -105,6 +79,7 @@ class WindowModel(QObject):
         self.runs = RunLog(self)
         self.regions = RegionsModel(self)  # the region tool's masks (gui/regions.py)
         self.tiles = TileMarks(self)  # a tiled run's tiles on the picture (gui/tile_marks.py)
+        self.groups = OpenGroups(self)  # the Expert tab's unfolded groups (gui/open_groups.py)
         self.contentChanged.connect(
             lambda shown: (
                 shown is not None and self.regions.set_picture_size(shown.width, shown.height)

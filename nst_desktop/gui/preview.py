@@ -17,7 +17,8 @@ double-click toggles between fit and 100 %.
 
 ``set_image`` only copies the pixels into a QImage and calls ``update()``; Qt merges the
 repaints, so a worker sending 15 frames/s at 1024 px costs one copy and at most one paint each.
-Zoom is measured in *device* pixels, so 100 % is pixel-exact on high-DPI screens too.
+Zoom is measured in *device* pixels, so 100 % is pixel-exact on high-DPI screens too. How the
+picture, the split and the placeholder are painted: gui/preview_paint.py.
 """
 
 from __future__ import annotations
@@ -26,23 +27,25 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
-    QFont,
     QImage,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
-    QPen,
     QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from nst_desktop.gui.preview_paint import (
+    ShrinkCache,
+    draw_image,
+    paint_placeholder,
+    paint_split,
+)
 from nst_desktop.gui.qimage import to_qimage
 
 PLACEHOLDER = "Pick a content and a style image, then press Run"
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
-NEAREST_FROM = 1.0  # zoomed in by the user from 100 %: pixels are shown as crisp squares
 _BG = QColor(38, 38, 40)
 _SPLIT_GRAB_PX = 8
 
@@ -76,8 +79,7 @@ class PreviewView(QWidget):
         self.split_labels = ("Before", "After")  # what set_split_labels names the two sides
         self._drag: str | None = None  # "pan" | "split"
         self._drag_last = QPointF()
-        # area-averaged downscaled copies, per role ("after"/"before"): (version, w, h) -> image
-        self._scaled: dict[str, tuple[tuple[int, int, int], QImage]] = {}
+        self._shrunk = ShrinkCache()  # area-averaged copies of the pictures shown smaller
         self._frame_id = 0
         self._before_id = 0
 
@@ -103,7 +105,7 @@ class PreviewView(QWidget):
         """The content image shown left of the split in compare mode (None: none)."""
         self._before = None if arr is None else to_qimage(arr)
         self._before_id += 1
-        self._scaled.pop("before", None)
+        self._shrunk.drop("before")
         self.update()
 
     def clear(self, placeholder: str = PLACEHOLDER) -> None:
@@ -111,7 +113,7 @@ class PreviewView(QWidget):
         self.placeholder = placeholder
         self._array = None
         self._image = None
-        self._scaled.pop("after", None)
+        self._shrunk.drop("after")
         self._fit = True
         self.update()
 
@@ -244,7 +246,7 @@ class PreviewView(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), _BG)
         if self._image is None and not (self._compare and self._before is not None):
-            self._paint_placeholder(p)
+            paint_placeholder(p, QRectF(self.rect()), self.font(), self.placeholder)
             p.end()
             return
         target = self.image_rect()
@@ -264,78 +266,15 @@ class PreviewView(QWidget):
                 p.setClipRect(right)
                 self._draw(p, self._image, target, "after")
                 p.restore()
-            self._paint_split(p, target, sx)
+            paint_split(p, target, sx, self.split_labels, self.font(), self.size())
         elif self._image is not None:
             self._draw(p, self._image, target, "after")
         p.end()
 
     def _draw(self, p: QPainter, image: QImage, target: QRectF, role: str) -> None:
-        dpr = self._dpr()
-        # device px per pixel of *this* image (the before image may have another resolution)
-        ratio = target.width() * dpr / max(1, image.width())
-        # A small result fitted to the window is enlarged smoothly; crisp pixel squares only
-        # when the user zoomed in to 100 % or more to look at pixels.
-        pixels = not self._fit and ratio >= NEAREST_FROM
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not pixels)
-        if ratio < 0.75:
-            # Shrinking: QPainter's bilinear filter aliases; an area-averaged copy does not.
-            w = max(1, round(target.width() * dpr))
-            h = max(1, round(target.height() * dpr))
-            key = (self._frame_id if role == "after" else self._before_id, w, h)
-            cached = self._scaled.get(role)
-            if cached is not None and cached[0] == key:
-                small = cached[1]
-            else:
-                small = image.scaled(
-                    w,
-                    h,
-                    Qt.AspectRatioMode.IgnoreAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-                self._scaled[role] = (key, small)
-            p.drawImage(target, small)
-        else:
-            p.drawImage(target, image, QRectF(image.rect()))
-
-    def _paint_split(self, p: QPainter, target: QRectF, sx: float) -> None:
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        top, bottom = max(target.top(), 0.0), min(target.bottom(), float(self.height()))
-        p.setPen(QPen(QColor(0, 0, 0, 140), 4))
-        p.drawLine(QPointF(sx, top), QPointF(sx, bottom))
-        p.setPen(QPen(QColor(255, 255, 255), 2))
-        p.drawLine(QPointF(sx, top), QPointF(sx, bottom))
-        mid = (top + bottom) / 2
-        p.setBrush(QColor(255, 255, 255))
-        p.setPen(QPen(QColor(0, 0, 0, 160), 1))
-        p.drawEllipse(QPointF(sx, mid), 7, 7)
-        font = QFont(self.font())
-        font.setBold(True)
-        p.setFont(font)
-        fm = p.fontMetrics()
-        ty = max(target.top(), 0.0) + 8
-        left, right = self.split_labels
-        for text, right_side in ((left, False), (right, True)):
-            room = self.width() - sx - 28 if right_side else sx - max(target.left(), 0.0) - 28
-            text = fm.elidedText(text, Qt.TextElideMode.ElideRight, int(max(room, 40)))
-            tw, th = fm.horizontalAdvance(text) + 12, fm.height() + 4
-            x = sx + 8 if right_side else sx - 8 - tw
-            box = QRectF(x, ty, tw, th)
-            path = QPainterPath()
-            path.addRoundedRect(box, 4, 4)
-            p.fillPath(path, QColor(0, 0, 0, 150))
-            p.setPen(QColor(255, 255, 255))
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-
-    def _paint_placeholder(self, p: QPainter) -> None:
-        p.setPen(QColor(175, 175, 180))
-        font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        p.setFont(font)
-        p.drawText(
-            self.rect().adjusted(16, 16, -16, -16),
-            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            self.placeholder,
-        )
+        version = self._frame_id if role == "after" else self._before_id
+        shrunk = (self._shrunk, role, version)
+        draw_image(p, image, target, dpr=self._dpr(), fit=self._fit, shrunk=shrunk)
 
     # ------------------------------------------------------------------ events
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)

@@ -1,12 +1,15 @@
 """The progress line of a run: steps, pace and time left while it runs; how it ended after.
 
 The time left is measured as the CLI measures it (``core.stages.remaining_seconds``): from the
-first evaluation (loading and targets are not the pace), each scale weighed by its size. It is
-shown only while the run is running: paused or stopping, there is no time left to count.
+first evaluation (loading and targets are not the pace), each stage weighed by its size, over
+the stages the run really runs (a picture made in tiles: its tiles and sweeps, see
+``RunLog.planned``). It is shown only while the run is running and once the pace is known: paused
+or stopping, there is no time left to count.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -68,7 +71,7 @@ class LiveProgress:
                 since = (self.first[0] - k, self.first[1])
                 eta = remaining_seconds(self.stages, done, p.elapsed, since=since)
                 pace = f"{rate:.1f} it/s" if rate >= 1 else f"{clock(1 / rate)} per iteration"
-                text += f" · {pace} · {clock(eta)} left"
+                text += f" · {pace}" + (f" · {clock(eta)} left" if math.isfinite(eta) else "")
         if p.stage_label:
             text = f"{p.stage_label} · {text}"
         return ProgressLine(text, p.step, max(1, p.total))

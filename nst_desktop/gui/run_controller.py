@@ -154,6 +154,7 @@ class RunController(QObject):
             folder = snapshots_dir() / time.strftime("%Y%m%d-%H%M%S")
             thread.snapshots = SnapshotTarget(folder, SNAPSHOT_STEM)
         thread.status.connect(self.model.set_status)
+        thread.planned.connect(self._on_planned)
         thread.progress.connect(self._on_progress)
         thread.preview.connect(self._on_preview)
         thread.stageFinished.connect(self._on_stage_finished)
@@ -258,6 +259,10 @@ class RunController(QObject):
     # ------------------------------------------------------------------ reports
     def _mine(self) -> bool:
         return self.thread is not None and self.sender() is self.thread
+
+    def _on_planned(self, stages: Any) -> None:
+        if self._mine():
+            self.model.runs.planned(stages)
 
     def _on_progress(self, p: Any) -> None:
         if self._mine():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from nst_desktop.core.session import RunResult
 from nst_desktop.core.settings import Mode, RunSettings
-from nst_desktop.core.stages import StageKind, plan, short_label, sweep_rows
+from nst_desktop.core.stages import Stage, StageKind, plan, short_label, sweep_rows
 from nst_desktop.gui.picture import LossCurve, Picture, PictureKind
 from nst_desktop.gui.progress import STARTING, LiveProgress, ProgressLine, ended_line
 
@@ -66,6 +67,15 @@ class RunLog:
         model.tiles.clear()
         model.set_run_state(RunState.RUNNING)
         return self.count
+
+    def planned(self, stages: Sequence[Stage]) -> None:
+        """The stages the run really runs, known once it has planned: a picture made in tiles
+        counts its time left over its tiles, not over the scales the settings alone give."""
+        picture = self.model.picture
+        if self.live is None or picture.sweep or picture.kind != PictureKind.LIVE:
+            return
+        self._stages = list(stages)
+        self.live.stages = list(stages)
 
     def live_line(self) -> ProgressLine:
         if self.live is None:

@@ -1,6 +1,6 @@
-"""What the window remembers between sessions: layout, settings, the photo and the styles with
-their blend weights. Stored values are untrusted (gui.prefs): anything damaged reads as the
-default, with a log line.
+"""What the window remembers between sessions: layout (the Expert groups left open too),
+settings, the photo and the styles with their blend weights. Stored values are untrusted
+(gui.prefs): anything damaged reads as the default, with a log line.
 
 They are written :data:`SAVE_DELAY_MS` after each change (:class:`StateSaver`), not only on a
 clean close, so a killed window comes back as it was.
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMainWindow, QSplitter
 from nst_desktop.core.paths import data_dir, resources_dir
 from nst_desktop.core.settings import MAX_STYLES, RunSettings, SettingsError
 from nst_desktop.gui import prefs
+from nst_desktop.gui.collapsible import GROUP_SUMMARIES
 from nst_desktop.gui.model import WindowModel
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class StateSaver(QObject):
             model.stylesChanged,
             model.regions.changed,  # painted regions survive a kill too
             model.regions.toolChanged,
+            model.groups.changed,  # the Expert groups left open
         ):
             changed.connect(self.schedule)
         splitter.splitterMoved.connect(self.schedule)
@@ -98,6 +100,7 @@ def restore(
     model.set_styles([(p, w) for p, w in styles if _is_file(p)])
     model.regions.restore(prefs.read_text(qs, "run/regions") or "{}", regions_dir())
     model.set_settings(settings)
+    model.groups.restore(prefs.read_json(qs, "window/open_groups"), GROUP_SUMMARIES)
     model.clear_message()
 
 
@@ -107,6 +110,7 @@ def save(
     qs.setValue("window/geometry", window.saveGeometry())
     if splitter is not None:
         qs.setValue("window/splitter", splitter.saveState())
+    qs.setValue("window/open_groups", json.dumps(model.groups.to_pref()))
     qs.setValue("run/settings", model.settings.to_json(indent=None))
     qs.setValue("run/content", prefs.encode_path(model.content_path or ""))
     styles = [(prefs.encode_path(p), w) for p, w in model.styles]

@@ -24,6 +24,7 @@ from nst_desktop.core.failures import RunStatus
 from nst_desktop.core.session import (
     Event,
     ImagePolicy,
+    Phase,
     RunInputs,
     RunResult,
     RunSession,
@@ -143,6 +144,9 @@ class RunThread(QThread):
     progress = Signal(object)  # Progress, once per evaluation
     preview = Signal(object, int, int)  # (H x W x 3 uint8, step, stage)
     stageFinished = Signal(int, str, object)  # (stage, label, image) for sweep cells
+    #: The stages the run runs, once it has planned them (before its first evaluation): a
+    #: picture made in tiles has one per tile and sweep, which ``plan(settings)`` does not know.
+    planned = Signal(object)
     outcome = Signal(object)  # core.session.RunResult, exactly once, last
 
     def __init__(
@@ -166,6 +170,7 @@ class RunThread(QThread):
         self.snapshots: SnapshotTarget | None = None
         self.on_finished = list(on_finished)  # called in this thread with the RunResult
         self._throttle: PreviewThrottle | None = None
+        self._session: RunSession | None = None
         _live_threads.add(self)
 
     # Control is thread-safe: RunControl uses threading.Event.
@@ -196,6 +201,7 @@ class RunThread(QThread):
             on_finished=self.on_finished,
             first_step=self.job.first_step,
         )
+        self._session = session
         try:
             for rec in session.records():
                 self._report(rec)
@@ -213,6 +219,8 @@ class RunThread(QThread):
         return self._throttle(time.monotonic())
 
     def _on_event(self, event: Event) -> None:
+        if event.phase == Phase.TARGETS and self._session is not None:
+            self.planned.emit(list(self._session.stages))  # the tiles are planned by now
         self.status.emit(event.text[0].upper() + event.text[1:] if event.text else "")
 
     def _report(self, rec: Any) -> None:

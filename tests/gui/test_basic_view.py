@@ -110,3 +110,37 @@ def test_a_grouped_expert_knob_and_basic_edit_the_same_setting(window):
     assert size.value() == m.settings.size == 256  # Basic → model → Expert
     window.undo.stack.undo()
     assert size.value() == m.settings.size == 384
+
+
+def test_the_expert_groups_left_open_are_open_after_a_restart(qtbot, tmp_path, window):
+    headers = window.expert_headers
+    headers["Optimizer"].click()
+    headers["Machine"].click()
+    headers["Layers"].click()
+    headers["Layers"].click()  # opened and folded again
+    assert window.model.groups.open == {"Optimizer", "Machine"}
+    qtbot.waitUntil(lambda: window.state_saver.saves > 0)  # written without a clean close
+
+    def restarted():
+        from nst_desktop.gui.main_window import MainWindow
+
+        qs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+        again = MainWindow(qs, load_engine=False)
+        qtbot.addWidget(again)
+        again.show()
+        return again
+
+    again = restarted()
+    opened = {t for t, h in again.expert_headers.items() if h.isChecked()}
+    assert opened == again.model.groups.open == {"Optimizer", "Machine"}
+    boxes = again.settings_panel.boxes
+    assert not boxes["Optimizer"].isHidden() and not boxes["Machine"].isHidden()
+    assert boxes["Look"].isHidden() and again.layers_panel.isVisible() is False
+    again.close()
+    window.close()
+    qs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    qs.setValue("window/open_groups", '["Look", 5, "Gone", null]')  # damaged or from elsewhere
+    qs.sync()
+    third = restarted()
+    assert third.model.groups.open == {"Look"} and third.expert_headers["Look"].isChecked()
+    third.close()

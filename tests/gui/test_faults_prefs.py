@@ -26,9 +26,10 @@ DAMAGED = {
     "deeply nested settings": f'[run]\ncontent=\nsettings="{{\\"size\\": {DEEP}"\n',
     "huge values": "[run]\ncontent=" + "a" * 3_000_000 + "\nsettings=" + "b" * 200_000 + "\n",
     "lists where text belongs": "[run]\ncontent=a, b\nstyles=1, 2\nsettings=1, 2\n"
-    "[recent]\nimages=" + ", ".join(["x"] * 5000) + "\n",
+    "[recent]\nimages=" + ", ".join(["x"] * 5000) + "\n[window]\nopen_groups=Look, Machine\n",
     "values of unknown types": "[run]\ncontent=@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x3xyz)\n"
     "styles=@Variant(\\0\\0\\0\\xff)\n[window]\ngeometry=@ByteArray(\\xff\\xfe)\n"
+    "open_groups=@Variant(\\0\\0\\0\\xff)\n"
     "[recent]\nimages=@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x03abc)\n",
     "wrong types in the style entries": '[run]\ncontent=\nstyles="[[1, 2], [\\"x\\", true], '
     '[\\"y\\", 1e999], [\\"z\\", -1], [[\\"a\\"], 1], {\\"a\\": 1}]"\n',
@@ -47,7 +48,7 @@ def test_a_damaged_preferences_file_still_opens_the_window(qtbot, tmp_path, capl
         w = MainWindow(qs, load_engine=False)
     qtbot.addWidget(w)
     assert w.model.settings == RunSettings()
-    assert w.style_picker.paths() == []
+    assert w.style_picker.paths() == [] and w.model.groups.open == frozenset()
     w.save_state()
     assert QSettings(str(path), QSettings.Format.IniFormat).value("run/styles") is not None
     assert any("dropped" in r.getMessage() for r in caplog.records), caplog.text

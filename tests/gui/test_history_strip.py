@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QMargins, QPoint, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from nst_desktop.core import history_record as hr
@@ -149,6 +149,50 @@ def test_pin_delete_and_the_limit(qtbot, tmp_path, images, monkeypatch):
     strip.buttons["Delete"].click()
     assert [e.id for e in History().entries()] == [entries[2].id] and strip.list.count() == 1
     assert w.model.history.selected is None and not strip.buttons["Delete"].isEnabled()
+
+
+def test_runs_of_the_same_minute_are_told_apart_by_their_seconds(
+    qtbot, tmp_path, images, monkeypatch
+):
+    minute = 1_700_000_040  # a whole minute in every time zone
+    lone = _entry(images, seed=1, created=minute - 120)
+    first = _entry(images, seed=2, created=minute + 5)
+    second = _entry(images, seed=3, created=minute + 30)
+    w = _window(qtbot, tmp_path)
+    strip = w.history_strip
+
+    def caption(entry) -> str:
+        return strip.item_for(entry.id).text()
+
+    def clock(entry, fmt: str) -> str:
+        return time.strftime(fmt, time.localtime(entry.created))
+
+    assert caption(first) == clock(first, "%H:%M:%S") != caption(second)
+    assert caption(second) == clock(second, "%H:%M:%S")
+    assert caption(lone) == clock(lone, "%H:%M")  # alone in its minute: no seconds
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes)
+    )
+    _click(qtbot, w, second.id)
+    strip.buttons["Delete"].click()
+    assert caption(first) == clock(first, "%H:%M")  # alone again
+
+
+def test_the_strips_buttons_show_whole_at_the_windows_smallest(qtbot, tmp_path, images):
+    entry = _entry(images)
+    w = _window(qtbot, tmp_path)
+    _click(qtbot, w, entry.id)
+    strip = w.history_strip
+    wide = w.minimumSize().grownBy(QMargins(0, 0, 700, 0))
+    for size, one_row in ((w.minimumSize(), False), (wide, True)):
+        w.resize(size)
+        qtbot.waitUntil(lambda s=size: w.size() == s)
+        qtbot.wait(50)  # the layouts settle
+        assert (strip.actions.layout().rows() == 1) == one_row  # wrapped only where narrow
+        for name, button in strip.buttons.items():
+            box = button.geometry().translated(button.parentWidget().mapTo(strip, QPoint(0, 0)))
+            assert button.isVisible() and button.width() >= button.sizeHint().width(), name
+            assert strip.rect().contains(box), (name, box, strip.rect())
 
 
 def test_a_damaged_entry_is_a_warning_not_a_crash(qtbot, tmp_path, images):

@@ -11,7 +11,9 @@ from PySide6.QtGui import QImage
 
 from nst_desktop.core.failures import RunStatus
 from nst_desktop.core.quality import PRINT_FORMATS, quality_of
+from nst_desktop.core.tiles import plan_tiles
 from nst_desktop.gui.main_window import MainWindow
+from nst_desktop.gui.picture import PictureKind
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -87,3 +89,40 @@ def test_a_tiled_run_shows_its_tile_while_it_refines_and_none_after(qtbot, windo
     assert m.runs.last_result.status == RunStatus.DONE
     assert any(drawn), "no tile rectangle was drawn during the run"
     assert len(m.tiles.done) == 0 and m.tiles.current is None and not m.tiles.shown
+
+
+def test_a_tiled_runs_progress_counts_its_tiles_to_the_end(qtbot, window):
+    """The live line names the tile and sweep, its fraction ends exactly at the last tile's last
+    step, and its time left is counted over the tiles (not over the scales of an untiled run,
+    which end long before the tiles do)."""
+    m = window.model
+    m.update_settings(
+        size=96, steps=1, coarse_steps=1, scales=2, tile=64, tile_sweeps=2,
+        optimizer="adam", precision="float32",
+    )  # fmt: skip
+    tiled = plan_tiles(m.settings, (96, 72), None)
+    assert tiled is not None and len(tiled.tiled[0].boxes) == 4
+    total = tiled.total_steps  # 1 whole + 4 tiles x 2 sweeps x 1 step
+    lines: list[tuple[str, int, int, str]] = []
+    m.progressChanged.connect(
+        lambda line: (
+            lines.append((line.text, line.value, line.maximum, window.windowTitle()))
+            if m.picture.kind == PictureKind.LIVE and line.maximum > 0
+            else None
+        )
+    )
+    assert window.start_run()
+    qtbot.waitUntil(lambda: m.run_state == "idle", timeout=RUN_TIMEOUT_MS)
+    assert m.runs.last_result.status == RunStatus.DONE
+    assert {maximum for _, _, maximum, _ in lines} == {total}
+    named = [text for text, *_ in lines if text.startswith("tile ")]
+    assert any(t.startswith("tile 1/4, sweep 1/2 (96 px) · ") for t in named), named
+    assert any(t.startswith("tile 4/4, sweep 2/2 (96 px) · ") for t in named), named
+    ended = [i for i, (_, value, maximum, _) in enumerate(lines) if value == maximum]
+    assert ended == [len(lines) - 1], lines[-2:]  # the fraction is whole only at the very end
+    text, _, _, title = lines[-1]
+    assert text.startswith(f"tile 4/4, sweep 2/2 (96 px) · {total} / {total}")
+    assert title.startswith("100 % · ")
+    left = [text for text, value, maximum, _ in lines if value < maximum and " left" in text]
+    assert len(left) >= total - 3, lines  # a time left from the second timed step on
+    assert not [t for t in left if "· 0 s left" in t], left  # no tile is promised done early
