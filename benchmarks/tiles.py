@@ -13,7 +13,7 @@
 
 Usage:
   python benchmarks/tiles.py [--quality-size 256] [--tile 128] [--steps 20] [--tile-steps N]
-                             [--sizes 1024,2048] [--size-steps 2] [--max-memory 1.5GB]
+                             [--sweeps 1] [--sizes 1024,2048] [--size-steps 2] [--max-memory 1.5GB]
                              [--skip-quality] [--skip-sizes] [--json out.json]
 Weights are random (untrained): the numbers measure the machinery, not the look.
 """
@@ -107,7 +107,9 @@ def whole_terms(settings: Any, inputs: Any, features: Any, pixels: np.ndarray) -
     return {"content": float(terms[0]), "style": float(terms[1])}
 
 
-def quality(size: int, tile: int, steps: int, tile_steps: int = 0) -> dict[str, Any]:
+def quality(
+    size: int, tile: int, steps: int, tile_steps: int = 0, sweeps: int = 1
+) -> dict[str, Any]:
     """Whole and tiled run of the same settings; ``tile_steps`` (0: ``steps``) gives each tile
     its own budget, e.g. so that the tiles' evaluated pixels equal the whole final scale's."""
     import torch
@@ -122,13 +124,14 @@ def quality(size: int, tile: int, steps: int, tile_steps: int = 0) -> dict[str, 
     features = load_random(0).features
     inputs = Inputs(load_image(CONTENT, max_side=size), [load_image(STYLE, max_side=size)])
     settings = RunSettings(size=size, steps=steps, coarse_steps=steps, scales=2)
-    forced = RunSettings(**{**settings.to_dict(), "tile": tile, "steps": tile_steps or steps})
+    knobs = {"tile": tile, "steps": tile_steps or steps, "tile_sweeps": sweeps}
+    forced = RunSettings(**{**settings.to_dict(), **knobs})
     plan = plan_tiles(forced, inputs.content.size, None)
     assert plan is not None
     cpu = torch.device("cpu")
     out: dict[str, Any] = {
         "size": size, "tile": tile, "steps": steps, "tile_steps": tile_steps or steps,
-        "plan": plan.summary(),
+        "sweeps": sweeps, "plan": plan.summary(),
     }  # fmt: skip
     boxes = plan.tiled[0].boxes
     for name, records in (
@@ -229,6 +232,7 @@ def main() -> None:
     ap.add_argument("--tile", type=int, default=128)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--tile-steps", type=int, default=0, help="steps per tile (0: --steps)")
+    ap.add_argument("--sweeps", type=int, default=1, help="tile sweeps of the tiled run")
     ap.add_argument("--sizes", default="1024,2048")
     ap.add_argument("--size-steps", type=int, default=2)
     ap.add_argument("--max-memory", default="1.5GB")
@@ -240,7 +244,9 @@ def main() -> None:
     print("CPU:", cpu_line(), flush=True)
     result: dict[str, Any] = {"cpu": cpu_line()}
     if not args.skip_quality:
-        result["quality"] = quality(args.quality_size, args.tile, args.steps, args.tile_steps)
+        result["quality"] = quality(
+            args.quality_size, args.tile, args.steps, args.tile_steps, args.sweeps
+        )
     if not args.skip_sizes:
         which = [int(s) for s in args.sizes.split(",") if s]
         result["sizes"] = sizes(which, args.size_steps, args.max_memory, args.out_dir)

@@ -136,6 +136,55 @@ def test_one_tile_over_everything_is_the_untiled_run(engine):
     np.testing.assert_array_equal(tiles[-1].image, whole[-1].image)
 
 
+def test_the_picture_keeps_what_each_tile_was_judged_on(engine, monkeypatch):
+    """A tile is optimized through the blend that pastes it: the loss of its last image is the
+    loss of the picture's crop after the paste, and nothing outside its box moves."""
+    from nst_desktop.core import optimize
+    from nst_desktop.core.losses import Objective
+
+    inputs, features = engine
+    settings = RunSettings(size=96, steps=3, coarse_steps=1, tile=48)
+    p = plan_tiles(settings, inputs.content.size, None)
+    seen: list[tuple] = []
+    kept: list[torch.Tensor] = []
+    records = optimize._StageLoop.records
+
+    def keep_last(self, start):
+        yield from records(self, start)
+        kept.append(self.kept.detach().clone())
+
+    tile_optimize = tiled._Tile.optimize
+
+    def watch(self, model, stage, content_img, targets, step0, bf16):
+        before = self.canvas.clone()
+        made = tiled._objective
+        objectives = []
+        monkeypatch.setattr(
+            tiled, "_objective", lambda *a: objectives.append(made(*a)) or objectives[-1]
+        )
+        yield from tile_optimize(self, model, stage, content_img, targets, step0, bf16)
+        monkeypatch.setattr(tiled, "_objective", made)
+        seen.append((self, before, self.canvas.clone(), objectives[0]))
+
+    monkeypatch.setattr(optimize._StageLoop, "records", keep_last)
+    monkeypatch.setattr(tiled._Tile, "optimize", watch)
+    for _ in tiled.run(settings, inputs, features, torch.device("cpu"), p):
+        pass
+    tiles = kept[-len(seen) :]  # the whole scales' loops come first
+    assert len(seen) == len(p.tiled[0].boxes) == 6
+    for (tile, before, after, objective), last in zip(seen, tiles, strict=True):
+        t, left, b, r = tile.box
+        moved = (after != before).any(dim=1)[0]
+        assert not moved[:t].any() and not moved[b:].any()
+        assert not moved[:, :left].any() and not moved[:, r:].any()
+        assert moved[t:b, left:r].any()
+        ct, cl, cb, cr = tile.crop
+        with torch.no_grad():
+            judged = float(objective(last)[0])
+            pasted = float(Objective.__call__(objective, after[:, :, ct:cb, cl:cr])[0])
+        assert pasted == pytest.approx(judged, rel=1e-5)
+
+
 def test_the_command_line_takes_a_ceiling_and_a_tile_size(capsys, tmp_path, engine):
     inputs, _ = engine
     content, style = tmp_path / "c.png", tmp_path / "s.png"
@@ -247,7 +296,7 @@ def test_a_tiles_style_term_is_the_whole_pictures(engine):
         ctx, model, canvas, list(style_layers), gram=True, bf16=False
     )
     box = p.tiled[0].boxes[0]  # the top left tile: all of the first texture
-    tile = tiled._Tile(ctx, box, torch.ones(1, 1, 1, 1), canvas, canvas, lambda x: x)
+    tile = tiled._Tile(ctx, box, torch.ones(1, 1, 1, 1), canvas, lambda x: x)
     t, left, b, r = tile.crop
     crop = canvas[:, :, t:b, left:r]
     objective = tiled._objective(model, settings, stage, None, targets, False, tile.crop)

@@ -9,9 +9,10 @@ picture's too, so every tile weighs content and style alike. Its style term comp
 with the Gram matrix of the *whole picture* with the tile in it (running sums of F Fᵀ, updated
 tile by tile: :class:`_TileObjective`), so the tiles descend the whole picture's loss. With
 regions each tile keeps its own guided terms, each region cropped to the tile (core/guided.py).
-A finished tile is blended into the
-picture with its feather weights and its optimizer state is dropped. The records are those of
-:func:`optimize.run`; every picture they carry is the whole picture, refined tiles pasted in.
+The picture keeps a tile's change feathered by its blend weights, and the tile is optimized
+through that blend, its margin held as context (:class:`_Tile`); its optimizer state is dropped
+when it ends. The records are those of :func:`optimize.run`; every picture they carry is the
+whole picture, refined tiles pasted in.
 """
 
 from __future__ import annotations
@@ -146,7 +147,6 @@ def _refine(
     index = scale.first_stage
     final_index = len(plan.stages) - 1 if last_scale else -1
     for _sweep in range(plan.sweeps):
-        base = canvas.clone()  # the picture the sweep's feather weights blend away from
         if targets.grams and targets.regions is None:
             try:
                 layers = list(targets.grams)
@@ -158,7 +158,7 @@ def _refine(
                 return None
         for box, weight in zip(scale.boxes, weights, strict=True):
             tile_stage = plan.stages[index]
-            tile = _Tile(ctx, box, torch.from_numpy(weight)[None, None], canvas, base, post)
+            tile = _Tile(ctx, box, torch.from_numpy(weight)[None, None], canvas, post)
             for rec in tile.optimize(model, tile_stage, content_img, targets, step, bf16):
                 rec.stage, rec.stage_label = index, tile_stage.label
                 rec.tile_box, rec.picture_shape = box, (h, w)
@@ -180,7 +180,13 @@ def _layers(stage: Stage) -> list[str]:
 
 
 class _Tile:
-    """One box of the picture: its crop with context, its blend, and the picture with it pasted."""
+    """One box of the picture: its crop with context, and the picture with its change pasted.
+
+    The picture keeps the tile's change feathered (its box's blend weights, nothing of the
+    margin), and the tile is optimized through that same blend (:meth:`_TileObjective.seen`):
+    what the network judges during the tile is exactly the picture that results, the margin is
+    context that does not move, and an overlap already refined is changed only in proportion.
+    """
 
     def __init__(
         self,
@@ -188,15 +194,17 @@ class _Tile:
         box: Box,
         weight: torch.Tensor,
         canvas: torch.Tensor,
-        base: torch.Tensor,
         post: Callable[[np.ndarray], np.ndarray],
     ) -> None:
-        self.ctx, self.box, self.weight = ctx, box, weight
-        self.canvas, self.base, self.post = canvas, base, post
+        self.ctx, self.box, self.canvas, self.post = ctx, box, canvas, post
         h, w = canvas.shape[-2:]
         self.crop = padded(box, ctx.tiles.margin, h, w)
-        t, left = self.crop[:2]
+        t, left, b, r = self.crop
         self.inner = (box[0] - t, box[1] - left, box[2] - t, box[3] - left)
+        y0, x0, y1, x1 = self.inner
+        self.start = canvas[:, :, t:b, left:r].clone()
+        self.feather = torch.zeros((1, 1, b - t, r - left))
+        self.feather[:, :, y0:y1, x0:x1] = weight
 
     def optimize(
         self,
@@ -209,11 +217,12 @@ class _Tile:
     ) -> Iterator[StepRecord]:
         ctx = self.ctx
         t, left, b, r = self.crop
-        init = self.canvas[:, :, t:b, left:r].contiguous().to(ctx.device)
+        init = self.start.to(ctx.device)
         content_t = None
         if content_img is not None and stage.content_layers:
             content_t = to_tensor(content_img.crop((left, t, r, b)), ctx.device)
         objective = _objective(model, ctx.settings, stage, content_t, targets, bf16, self.crop)
+        objective.start, objective.feather = init, self.feather.to(ctx.device)
         before = self._whole_style(objective, model, init, targets, bf16)
         # The loop works on the tile (its final loss is the tile's, on its own pixels); the
         # pictures it hands out become the whole picture here.
@@ -223,11 +232,12 @@ class _Tile:
         )
         for rec in loop.records(to_uint8(init)):
             if rec.final and rec.status == DONE:
+                seen = objective.seen(loop.kept.detach())
                 if before is not None and targets.picture is not None:
-                    after = _box_sums(model, loop.kept, self.inner, list(before), bf16)
+                    after = _box_sums(model, seen, self.inner, list(before), bf16)
                     for k, v in after.items():
                         targets.picture[k] += v - before[k]
-                self.paste(loop.kept.detach().cpu())
+                self.canvas[:, :, t:b, left:r] = seen.cpu()
                 rec.image = self.post(to_uint8(self.canvas))
             elif rec.image is not None:
                 rec.image = self.preview(rec.image)
@@ -259,25 +269,13 @@ class _Tile:
             objective.style_factors[k] *= targets.cells[k] / max(1, (h // d) * (w // d))
         return before
 
-    def _blend(self, tile: torch.Tensor) -> torch.Tensor:
-        """The box of the picture with ``tile``'s box (crop coordinates) blended in."""
-        t, left, b, r = self.box
-        y0, x0, y1, x1 = self.inner
-        new = tile[:, :, y0:y1, x0:x1]
-        here, start = self.canvas[:, :, t:b, left:r], self.base[:, :, t:b, left:r]
-        return torch.where(self.weight == 1, new, here + self.weight * (new - start))
-
-    def paste(self, tile: torch.Tensor) -> None:
-        t, left, b, r = self.box
-        self.canvas[:, :, t:b, left:r] = self._blend(tile)
-
     def preview(self, pixels: np.ndarray) -> np.ndarray:
         """The whole picture with the tile as it is now (``pixels``: the crop) blended in."""
         tile = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]
-        region = self._blend(tile.float().div_(255.0))
+        change = tile.float().div_(255.0) - self.start
         picture = to_uint8(self.canvas)
-        t, left, b, r = self.box
-        picture[t:b, left:r] = to_uint8(region)
+        t, left, b, r = self.crop
+        picture[t:b, left:r] = to_uint8(self.start + self.feather * change)
         return self.post(picture)
 
 
@@ -291,6 +289,17 @@ class _TileObjective(Objective):
     inner: Box = (0, 0, 0, 0)  # the box in the crop's pixels
     rest: dict[str, torch.Tensor] | None = None  # None: the tile's own Gram matrix
     cells: dict[str, float] = {}  # noqa: RUF012 - set per instance
+    start: torch.Tensor | None = None  # the crop as the picture has it when the tile starts
+    feather: torch.Tensor | None = None  # the share of each pixel's change the picture keeps
+
+    def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return super().__call__(self.seen(image))
+
+    def seen(self, image: torch.Tensor) -> torch.Tensor:
+        """The crop as the picture will have it: the tile's change, feathered, on the picture."""
+        if self.start is None or self.feather is None:
+            return image
+        return self.start + self.feather * (image - self.start)
 
     def picture_gram(self, layer: str, features: torch.Tensor) -> torch.Tensor:
         if self.rest is None:

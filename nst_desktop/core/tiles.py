@@ -265,7 +265,8 @@ def _add_scale(out: TilePlan, stage: Stage, shape: tuple[int, int]) -> None:
     for sweep in range(out.sweeps):
         for i, box in enumerate(boxes):
             t, left, b, r = padded(box, out.margin, h, w)
-            label = f"tile {i + 1}/{n}, sweep {sweep + 1}/{out.sweeps} ({stage.size} px)"
+            swept = f", sweep {sweep + 1}/{out.sweeps}" if out.sweeps > 1 else ""
+            label = f"tile {i + 1}/{n}{swept} ({stage.size} px)"
             out.stages.append(
                 dataclasses.replace(
                     stage,
