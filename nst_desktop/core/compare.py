@@ -44,7 +44,7 @@ def run_labels(a: Entry, b: Entry) -> tuple[str, str, str]:
 
     A differing seed is named only when nothing else differs: it says least about the look.
     """
-    when_a, when_b = _clocks(a.created, b.created)
+    when_a, when_b = clocks([a.created, b.created])
     telling = _first_difference(a, b)
     left, right = when_a, when_b
     if telling is not None:
@@ -67,12 +67,6 @@ def clocks(times: Sequence[float]) -> list[str]:
         time.strftime("%H:%M:%S", time.localtime(t)) if m in shared else m
         for t, m in zip(times, minutes, strict=True)
     ]
-
-
-def _clocks(a: float, b: float) -> tuple[str, str]:
-    """Two local times as "01:07", with seconds when they fall in the same minute."""
-    when_a, when_b = clocks([a, b])
-    return when_a, when_b
 
 
 def _first_difference(a: Entry, b: Entry) -> tuple[str, str] | None:
