@@ -185,6 +185,32 @@ def test_the_picture_keeps_what_each_tile_was_judged_on(engine, monkeypatch):
         assert pasted == pytest.approx(judged, rel=1e-5)
 
 
+def test_a_style_source_that_vanishes_at_a_layer_gives_the_whole_style_there(engine, monkeypatch):
+    """As the whole run does (core/guided.py): where a source mask is empty at a layer's
+    depth, the style's Gram matrix there is the whole image's, never one of nothing."""
+    from nst_desktop.core import optimize
+    from nst_desktop.core.images import to_tensor
+    from nst_desktop.core.model import VGGFeatures
+
+    inputs, features = engine
+    settings = RunSettings(size=96, steps=1, coarse_steps=1, tile=48)
+    p = plan_tiles(settings, inputs.content.size, None)
+    ctx = optimize.run_context(settings, inputs, features, CPU, kind=tiled._Context, plan=p)
+    layers = ["relu1_1", "relu3_1", "relu5_1"]
+    model = VGGFeatures(features, layers, settings.pool)
+    image = to_tensor(inputs.styles[0].resize((64, 64)))
+    corner = torch.zeros(1, 1, 64, 64)
+    corner[..., :16, :16] = 1.0  # a sixteenth of the style image
+    whole = tiled._style_grams(ctx, model, image, layers, False, None)
+    part = tiled._style_grams(ctx, model, image, layers, False, corner)
+    for k in layers:
+        assert not torch.allclose(part[k], whole[k], rtol=0.05), k
+    monkeypatch.setattr(tiled, "EMPTY_SHARE", 0.1)  # the corner now counts as vanished
+    vanished = tiled._style_grams(ctx, model, image, layers, False, corner)
+    for k in layers:
+        torch.testing.assert_close(vanished[k], whole[k])
+
+
 def test_the_command_line_takes_a_ceiling_and_a_tile_size(capsys, tmp_path, engine):
     inputs, _ = engine
     content, style = tmp_path / "c.png", tmp_path / "s.png"

@@ -28,7 +28,7 @@ from PIL import Image
 from torch import nn
 
 from . import optimize
-from .guided import layer_mask, plan_groups
+from .guided import EMPTY_SHARE, layer_mask, plan_groups
 from .images import resize_longest, to_tensor, to_uint8
 from .losses import RELATIVE_EPS, Objective, _GramFn, style_size
 from .model import VGGFeatures
@@ -420,10 +420,7 @@ def _global_targets(
             image = to_tensor(resize_longest(img, side, min_side))
             source = regions.sources.get(i) if regions else None
             weight = None if source is None else _mask(source, image.shape[-2:])
-            sums, counts = _feature_sums(
-                ctx, model, image, style_layers, gram=True, bf16=bf16, weight=weight
-            )
-            grams = {k: sums[k] / max(counts[k], RELATIVE_EPS) for k in style_layers}
+            grams = _style_grams(ctx, model, image, style_layers, bf16, weight)
             per_style.append(grams)
             for k in style_layers:
                 out.grams[k] = grams[k] * b if k not in out.grams else out.grams[k] + grams[k] * b
@@ -442,6 +439,28 @@ def _global_targets(
             k: max(float(sums[k]) / counts[k], RELATIVE_EPS) for k in content_layers
         }
     return out
+
+
+def _style_grams(
+    ctx: _Context,
+    model: VGGFeatures,
+    image: torch.Tensor,
+    layers: list[str],
+    bf16: bool,
+    weight: torch.Tensor | None,
+) -> dict[str, torch.Tensor]:
+    """A style image's Gram matrix per layer, of the part its source mask keeps (``weight``);
+    where that part vanishes at a layer's depth, the whole image's, as :class:`Objective` takes
+    it (a Gram matrix of nothing would ask the picture for no style at all there)."""
+    sums, counts = _feature_sums(ctx, model, image, layers, gram=True, bf16=bf16, weight=weight)
+    h, w = image.shape[-2:]
+    cells = {k: (h // _DOWN[k]) * (w // _DOWN[k]) for k in layers}
+    gone = [k for k in layers if weight is not None and counts[k] < EMPTY_SHARE * cells[k]]
+    if gone:
+        whole, whole_counts = _feature_sums(ctx, model, image, gone, gram=True, bf16=bf16)
+        sums.update(whole)
+        counts.update(whole_counts)
+    return {k: sums[k] / max(counts[k], RELATIVE_EPS) for k in layers}
 
 
 def _mask(mask: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
