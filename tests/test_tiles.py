@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from nst_desktop import cli
-from nst_desktop.core import tiled
+from nst_desktop.core import tile_targets, tiled
 from nst_desktop.core.optimize import DONE, STOPPED, Inputs, RunControl, run
 from nst_desktop.core.regions import Regions
 from nst_desktop.core.settings import RunSettings, SettingsError, parse_memory
@@ -201,12 +201,12 @@ def test_a_style_source_that_vanishes_at_a_layer_gives_the_whole_style_there(eng
     image = to_tensor(inputs.styles[0].resize((64, 64)))
     corner = torch.zeros(1, 1, 64, 64)
     corner[..., :16, :16] = 1.0  # a sixteenth of the style image
-    whole = tiled._style_grams(ctx, model, image, layers, False, None)
-    part = tiled._style_grams(ctx, model, image, layers, False, corner)
+    whole = tile_targets.style_grams(ctx, model, image, layers, False, None)
+    part = tile_targets.style_grams(ctx, model, image, layers, False, corner)
     for k in layers:
         assert not torch.allclose(part[k], whole[k], rtol=0.05), k
-    monkeypatch.setattr(tiled, "EMPTY_SHARE", 0.1)  # the corner now counts as vanished
-    vanished = tiled._style_grams(ctx, model, image, layers, False, corner)
+    monkeypatch.setattr(tile_targets, "EMPTY_SHARE", 0.1)  # the corner now counts as vanished
+    vanished = tile_targets.style_grams(ctx, model, image, layers, False, corner)
     for k in layers:
         torch.testing.assert_close(vanished[k], whole[k])
 
@@ -317,8 +317,8 @@ def test_a_tiles_style_term_is_the_whole_pictures(engine):
     with torch.no_grad():
         whole_style = float(whole(canvas)[1][1])
     grams = {k: whole.style_targets[k] for k in style_layers}
-    targets = tiled._Targets(grams, {})
-    targets.picture, targets.cells = tiled._feature_sums(
+    targets = tile_targets.Targets(grams, {})
+    targets.picture, targets.cells = tile_targets.feature_sums(
         ctx, model, canvas, list(style_layers), gram=True, bf16=False
     )
     box = p.tiled[0].boxes[0]  # the top left tile: all of the first texture
@@ -330,7 +330,7 @@ def test_a_tiles_style_term_is_the_whole_pictures(engine):
         own = float(objective(crop)[1][1])  # the tile's own Gram matrix against the target
         assert tile._whole_style(objective, model, crop, targets, False) is not None
         term = float(objective(crop)[1][1])
-    d = tiled._DOWN["relu3_1"]
+    d = tile_targets.DOWN["relu3_1"]
     share = (crop.shape[-2] // d) * (crop.shape[-1] // d) / targets.cells["relu3_1"]
     assert term * share == pytest.approx(whole_style, rel=0.1)
     assert abs(own / whole_style - 1) > 0.3  # the two aims differ on this picture

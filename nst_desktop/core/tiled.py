@@ -3,16 +3,16 @@
 The plan (core/tiles.py) names the scales that run whole (core/optimize.py does them) and the
 scales refined tile by tile. A tiled scale starts from the previous scale's picture upsampled;
 every tile is optimized against the *global* style targets (the Gram matrices of the whole style
-image at this scale, computed once, piece by piece) and the content targets of its own crop of
-the content image, margin included; the normalization of the relative terms is the whole
-picture's too, so every tile weighs content and style alike. Its style term compares the target
-with the Gram matrix of the *whole picture* with the tile in it (running sums of F Fᵀ, updated
-tile by tile: :class:`_TileObjective`), so the tiles descend the whole picture's loss. With
-regions each tile keeps its own guided terms, each region cropped to the tile (core/guided.py).
-The picture keeps a tile's change feathered by its blend weights, and the tile is optimized
-through that blend, its margin held as context (:class:`_Tile`); its optimizer state is dropped
-when it ends. The records are those of :func:`optimize.run`; every picture they carry is the
-whole picture, refined tiles pasted in.
+image at this scale, computed once, piece by piece: core/tile_targets.py) and the content
+targets of its own crop of the content image, margin included; the normalization of the relative
+terms is the whole picture's too, so every tile weighs content and style alike. Its style term
+compares the target with the Gram matrix of the *whole picture* with the tile in it (running
+sums of F Fᵀ, updated tile by tile: :class:`_TileObjective`), so the tiles descend the whole
+picture's loss. With regions each tile keeps its own guided terms, each region cropped to the
+tile (core/guided.py). The picture keeps a tile's change feathered by its blend weights, and the
+tile is optimized through that blend, its margin held as context (:class:`_Tile`); its optimizer
+state is dropped when it ends. The records are those of :func:`optimize.run`; every picture they
+carry is the whole picture, refined tiles pasted in.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from PIL import Image
 from torch import nn
 
 from . import optimize
-from .guided import EMPTY_SHARE, layer_mask, plan_groups
+from .guided import plan_groups
 from .images import resize_longest, to_tensor, to_uint8
-from .losses import RELATIVE_EPS, Objective, _GramFn, style_size
+from .losses import Objective, _GramFn, style_size
 from .model import VGGFeatures
 from .optimize import (
     DONE,
@@ -43,17 +43,17 @@ from .optimize import (
     failure_kind,
     runtime_message,
 )
-from .planner import layer_table
 from .settings import RunSettings
 from .stages import Stage
+from .tile_targets import (
+    DOWN,
+    Stopped,
+    Targets,
+    feature_sums,
+    global_targets,
+    stage_layers,
+)
 from .tiles import Box, TiledScale, TilePlan, feather_weights, padded
-
-#: Each layer's downsampling: a feature cell covers ``down`` x ``down`` input pixels.
-_DOWN = {name: down for name, _, down, _ in layer_table()}
-
-
-class _Stopped(Exception):
-    """The user stopped the run while the targets were computed."""
 
 
 @dataclass
@@ -66,21 +66,6 @@ class _Context(optimize._RunContext):
     def tiles(self) -> TilePlan:
         assert self.plan is not None
         return self.plan
-
-
-@dataclass
-class _Targets:
-    grams: dict[str, torch.Tensor]  # the whole style image's, blended
-    content_size: dict[str, float]  # the whole content image's mean(F²), for 'relative'
-    #: With regions: each style's own Gram matrices (of its source mask's part, if any), and
-    #: each style's region over the whole picture at this scale, (1, 1, H, W) on the host.
-    per_style: list[dict[str, torch.Tensor]] | None = None
-    #: Σ F Fᵀ and the cell count per style layer of the picture being refined (the tiles'
-    #: whole-picture style term, :class:`_TileObjective`); kept up to date tile by tile.
-    picture: dict[str, torch.Tensor] | None = None
-    cells: dict[str, float] | None = None
-    regions: list[torch.Tensor | None] | None = None
-    outside: str = "styles"
 
 
 def run(
@@ -137,10 +122,10 @@ def _refine(
     ).clamp_(0, 1)
     post = optimize._color_post(s, stage.mode, shape_img)
     bf16 = ctx.bf16
-    model = VGGFeatures(ctx.features, _layers(stage), s.pool).to(ctx.device)
+    model = VGGFeatures(ctx.features, stage_layers(stage), s.pool).to(ctx.device)
     try:
-        targets = _global_targets(ctx, model, stage, content_img, scale, bf16)
-    except (_Stopped, RuntimeError) as exc:
+        targets = global_targets(ctx, model, stage, content_img, scale, bf16)
+    except (Stopped, RuntimeError) as exc:
         yield _end(ctx, step, scale.first_stage, stage.label, post(to_uint8(canvas)), exc)
         return None
     weights = feather_weights(h, w, plan.tile, plan.overlap)
@@ -150,10 +135,10 @@ def _refine(
         if targets.grams and targets.regions is None:
             try:
                 layers = list(targets.grams)
-                targets.picture, targets.cells = _feature_sums(
+                targets.picture, targets.cells = feature_sums(
                     ctx, model, canvas, layers, gram=True, bf16=bf16
                 )
-            except (_Stopped, RuntimeError) as exc:
+            except (Stopped, RuntimeError) as exc:
                 yield _end(ctx, step, index, plan.stages[index].label, post(to_uint8(canvas)), exc)
                 return None
         for box, weight in zip(scale.boxes, weights, strict=True):
@@ -173,10 +158,6 @@ def _refine(
                 yield rec
             index += 1
     return canvas, step
-
-
-def _layers(stage: Stage) -> list[str]:
-    return list(stage.content_layers) + list(stage.style_layers)
 
 
 class _Tile:
@@ -211,7 +192,7 @@ class _Tile:
         model: VGGFeatures,
         stage: Stage,
         content_img: Image.Image | None,
-        targets: _Targets,
+        targets: Targets,
         step0: int,
         bf16: bool,
     ) -> Iterator[StepRecord]:
@@ -249,7 +230,7 @@ class _Tile:
         objective: Objective,
         model: VGGFeatures,
         init: torch.Tensor,
-        targets: _Targets,
+        targets: Targets,
         bf16: bool,
     ) -> dict[str, torch.Tensor] | None:
         """Make the tile's style term the whole picture's (:class:`_TileObjective`); the box's
@@ -265,7 +246,7 @@ class _Tile:
         objective.cells = {k: targets.cells[k] for k in layers}
         h, w = init.shape[-2:]
         for k in layers:  # the term scaled like the content's mean over the crop
-            d = _DOWN[k]
+            d = DOWN[k]
             objective.style_factors[k] *= targets.cells[k] / max(1, (h // d) * (w // d))
         return before
 
@@ -314,7 +295,7 @@ class _TileObjective(Objective):
 
 def _box_cells(features: torch.Tensor, inner: Box, layer: str) -> torch.Tensor:
     """The feature cells of ``features`` (of a crop) that lie in the box ``inner``."""
-    d = _DOWN[layer]
+    d = DOWN[layer]
     y0, x0, y1, x1 = inner
     return features[..., y0 // d : y1 // d, x0 // d : x1 // d]
 
@@ -337,7 +318,7 @@ def _objective(
     s: RunSettings,
     stage: Stage,
     content_t: torch.Tensor | None,
-    targets: _Targets,
+    targets: Targets,
     bf16: bool,
     crop: Box,
 ) -> Objective:
@@ -377,7 +358,7 @@ def _objective(
     return objective
 
 
-def _guide(objective: Objective, s: RunSettings, targets: _Targets, crop: Box) -> None:
+def _guide(objective: Objective, s: RunSettings, targets: Targets, crop: Box) -> None:
     """The guided terms of a tile: each group's region cropped to the tile, its target the
     blend of its styles' global Gram matrices (as :class:`Objective` builds them whole)."""
     assert targets.regions is not None and targets.per_style is not None
@@ -397,134 +378,6 @@ def _guide(objective: Objective, s: RunSettings, targets: _Targets, crop: Box) -
         objective._prepare_group(group, s.normalization)
 
 
-def _global_targets(
-    ctx: _Context,
-    model: VGGFeatures,
-    stage: Stage,
-    content_img: Image.Image | None,
-    scale: TiledScale,
-    bf16: bool,
-) -> _Targets:
-    """Gram matrices of the whole style images and the whole content's mean(F²), in pieces;
-    with regions, each style's Gram matrices apart and each region at this scale."""
-    s = ctx.settings
-    out = _Targets({}, {})
-    style_layers = [k for k, v in stage.style_layers.items() if v > 0]
-    regions = ctx.inputs.regions if stage.mode == "transfer" else None
-    if style_layers and ctx.inputs.styles:
-        min_side = optimize._deepest_min_side(_layers(stage))
-        side = max(min_side, round(scale.size * s.style_scale))
-        blend = s.style_blend_for(len(ctx.inputs.styles))
-        per_style = []
-        for i, (img, b) in enumerate(zip(ctx.inputs.styles, blend, strict=True)):
-            image = to_tensor(resize_longest(img, side, min_side))
-            source = regions.sources.get(i) if regions else None
-            weight = None if source is None else _mask(source, image.shape[-2:])
-            grams = _style_grams(ctx, model, image, style_layers, bf16, weight)
-            per_style.append(grams)
-            for k in style_layers:
-                out.grams[k] = grams[k] * b if k not in out.grams else out.grams[k] + grams[k] * b
-        if regions and regions.masks:
-            h, w = scale.shape
-            out.per_style, out.outside = per_style, regions.outside
-            out.regions = [
-                None if i not in regions.masks else _mask(regions.masks[i], (h, w))
-                for i in range(len(per_style))
-            ]
-    content_layers = [k for k, v in stage.content_layers.items() if v > 0]
-    if s.normalization == "relative" and content_layers and content_img is not None:
-        image = to_tensor(content_img)
-        sums, counts = _feature_sums(ctx, model, image, content_layers, gram=False, bf16=bf16)
-        out.content_size = {
-            k: max(float(sums[k]) / counts[k], RELATIVE_EPS) for k in content_layers
-        }
-    return out
-
-
-def _style_grams(
-    ctx: _Context,
-    model: VGGFeatures,
-    image: torch.Tensor,
-    layers: list[str],
-    bf16: bool,
-    weight: torch.Tensor | None,
-) -> dict[str, torch.Tensor]:
-    """A style image's Gram matrix per layer, of the part its source mask keeps (``weight``);
-    where that part vanishes at a layer's depth, the whole image's, as :class:`Objective` takes
-    it (a Gram matrix of nothing would ask the picture for no style at all there)."""
-    sums, counts = _feature_sums(ctx, model, image, layers, gram=True, bf16=bf16, weight=weight)
-    h, w = image.shape[-2:]
-    cells = {k: (h // _DOWN[k]) * (w // _DOWN[k]) for k in layers}
-    gone = [k for k in layers if weight is not None and counts[k] < EMPTY_SHARE * cells[k]]
-    if gone:
-        whole, whole_counts = _feature_sums(ctx, model, image, gone, gram=True, bf16=bf16)
-        sums.update(whole)
-        counts.update(whole_counts)
-    return {k: sums[k] / max(counts[k], RELATIVE_EPS) for k in layers}
-
-
-def _mask(mask: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
-    """A region or source mask at ``shape`` (height, width) as a (1, 1, H, W) host tensor."""
-    from .regions import fit_mask
-
-    h, w = shape
-    return torch.from_numpy(fit_mask(mask, (w, h)).copy())[None, None]
-
-
-def _feature_sums(
-    ctx: _Context,
-    model: VGGFeatures,
-    image: torch.Tensor,
-    layers: list[str],
-    *,
-    gram: bool,
-    bf16: bool,
-    weight: torch.Tensor | None = None,
-) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
-    """Per layer, over the whole image computed in pieces with context: Σ F Fᵀ (``gram``) or
-    Σ mean(F²) x cells, and the number of feature cells. Pieces start on multiples of 16, so
-    every feature cell of every layer belongs to exactly one piece. ``weight`` (a source mask,
-    (1, 1, H, W)) weighs each cell by the mask at the layer: Σ F diag(m) Fᵀ and Σ m."""
-    h, w = image.shape[-2:]
-    step = max(16, ctx.tiles.tile // 16 * 16)
-    sums: dict[str, torch.Tensor] = {}
-    counts = dict.fromkeys(layers, 0.0)
-    autocast = torch.autocast(device_type=ctx.device.type, dtype=torch.bfloat16, enabled=bf16)
-    for top in range(0, h, step):
-        for left in range(0, w, step):
-            if ctx.control.paused:
-                ctx.watch.wait_while_paused(ctx.control)
-            if ctx.control.stopped:
-                raise _Stopped
-            box = (top, left, min(h, top + step), min(w, left + step))
-            t, lf, b, r = padded(box, ctx.tiles.margin, h, w)
-            with torch.no_grad(), autocast:
-                feats = model(image[:, :, t:b, lf:r].to(ctx.device))
-            for k in layers:
-                d = _DOWN[k]
-                f = feats[k][
-                    :, :, (top - t) // d : (box[2] - t) // d, (left - lf) // d : (box[3] - lf) // d
-                ]
-                n = f.shape[-2] * f.shape[-1]
-                if n == 0:  # a strip at the edge narrower than one cell of a deep layer
-                    continue
-                if gram:
-                    with torch.autocast(device_type=ctx.device.type, enabled=False):
-                        flat = f.reshape(f.shape[0], f.shape[1], n).float()
-                        if weight is not None:
-                            m = layer_mask(weight[:, :, t:b, lf:r].to(ctx.device), k)
-                            m = m[..., (top - t) // d :, (left - lf) // d :]
-                            m = m[..., : f.shape[-2], : f.shape[-1]].reshape(1, 1, n)
-                            flat, n = flat * m.sqrt(), float(m.sum())
-                        part = torch.bmm(flat, flat.transpose(1, 2))
-                else:  # mean first: one piece gives exactly losses.content_size's value
-                    part = f.float().pow(2).mean().double() * n
-                sums[k] = part if k not in sums else sums[k] + part
-                counts[k] += n
-            del feats
-    return sums, counts
-
-
 def _end(
     ctx: _Context, step: int, index: int, label: str, image: np.ndarray, exc: BaseException
 ) -> StepRecord:
@@ -532,7 +385,7 @@ def _end(
     nan = math.nan
     rec = StepRecord(step, ctx.total, nan, nan, nan, nan, ctx.watch.elapsed(), image=image)
     rec.stage, rec.stage_label, rec.stage_done = index, label, True
-    if isinstance(exc, _Stopped):
+    if isinstance(exc, Stopped):
         rec.status, rec.message = STOPPED, "Stopped; the current image is kept."
     else:
         rec.status, rec.message = ERROR, runtime_message(exc)
