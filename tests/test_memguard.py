@@ -202,16 +202,20 @@ def test_the_guards_thread_ends_with_the_run(pictures):
 
 
 # ----------------------------------------------------------------- stop in every phase
-def test_stop_during_target_computation_ends_the_run_within_a_second(pictures, monkeypatch):
-    """Each layer takes 0.1 s, so the targets take several seconds; Stop acts between layers."""
+def test_stop_during_target_computation_ends_the_run_between_two_layers(pictures, monkeypatch):
+    """Each layer takes 0.1 s, so the targets take several seconds; Stop acts between layers:
+    no layer starts after it (one may, if Stop lands between the check and the layer)."""
     real = nn.ReLU.forward
+    control = RunControl()
+    started_after_stop: list[int] = []
 
     def slow(self, x):
+        if control.stopped:
+            started_after_stop.append(1)
         time.sleep(0.1)
         return real(self, x)
 
     monkeypatch.setattr(nn.ReLU, "forward", slow)
-    control = RunControl()
     session = _session(pictures, None, control=control)
     targets = threading.Event()
     session.on_event = lambda e: targets.set() if e.phase == Phase.TARGETS else None
@@ -220,14 +224,11 @@ def test_stop_during_target_computation_ends_the_run_within_a_second(pictures, m
     try:
         assert targets.wait(60)
         time.sleep(0.3)  # inside the content target's pass
-        stopped = time.monotonic()
         control.stop()
-        worker.join(10)
-        took = time.monotonic() - stopped
     finally:
         control.stop()
         worker.join(60)
-    assert not worker.is_alive() and took < 1.0
+    assert not worker.is_alive() and len(started_after_stop) <= 1, started_after_stop
     assert session.result.status == RunStatus.STOPPED and session.result.iterations == 0
 
 

@@ -212,9 +212,7 @@ def test_500_entries_load_lazily(qtbot, tmp_path, images):
         shutil.copytree(first.folder, copy)
         data["created"] = 1_600_000_000 + n
         (copy / hr.RECORD_NAME).write_text(json.dumps(data))
-    started = time.perf_counter()
     w = _window(qtbot, tmp_path)
-    took = time.perf_counter() - started
     strip = w.history_strip
     assert strip.list.count() == 500
     qtbot.waitUntil(lambda: not strip.thumbs_busy, timeout=30_000)
@@ -222,7 +220,6 @@ def test_500_entries_load_lazily(qtbot, tmp_path, images):
     assert not strip.list.item(0).icon().isNull() and strip.list.item(499).icon().isNull()
     strip.list.scrollToItem(strip.list.item(499))
     qtbot.waitUntil(lambda: not strip.list.item(499).icon().isNull(), timeout=10_000)
-    assert took < 20  # generous: the machine running the tests may be busy
 
 
 def test_compare_two_runs_and_a_run_with_its_photo(qtbot, tmp_path, images):
