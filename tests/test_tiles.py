@@ -185,6 +185,38 @@ def test_the_picture_keeps_what_each_tile_was_judged_on(engine, monkeypatch):
         assert pasted == pytest.approx(judged, rel=1e-5)
 
 
+def test_the_running_sums_follow_the_picture_tile_after_tile(engine, monkeypatch):
+    """The whole-picture style term rests on running sums of F Fᵀ; after every tile they are
+    the picture's own sums, computed afresh, not a drift of the boxes' crop features."""
+    inputs, features = engine
+    settings = RunSettings(size=96, steps=2, coarse_steps=1, tile=48)
+    p = plan_tiles(settings, inputs.content.size, None)
+    made = tiled.global_targets
+    seen: dict = {}
+
+    def keep(ctx, model, *a):
+        seen["ctx"], seen["model"], seen["targets"] = ctx, model, made(ctx, model, *a)
+        return seen["targets"]
+
+    tile_optimize = tiled._Tile.optimize
+    gaps: list[float] = []
+
+    def check(self, *a):
+        yield from tile_optimize(self, *a)
+        running = seen["targets"].picture
+        fresh, _ = tile_targets.feature_sums(
+            seen["ctx"], seen["model"], self.canvas, list(running), gram=True, bf16=False
+        )
+        gaps.append(max(float((running[k] - fresh[k]).norm() / fresh[k].norm()) for k in fresh))
+
+    monkeypatch.setattr(tiled, "global_targets", keep)
+    monkeypatch.setattr(tiled._Tile, "optimize", check)
+    for _ in tiled.run(settings, inputs, features, CPU, p):
+        pass
+    assert len(gaps) == len(p.tiled[0].boxes) == 6
+    assert max(gaps) < 1e-4, gaps
+
+
 def test_a_style_source_that_vanishes_at_a_layer_gives_the_whole_style_there(engine, monkeypatch):
     """As the whole run does (core/guided.py): where a source mask is empty at a layer's
     depth, the style's Gram matrix there is the whole image's, never one of nothing."""
@@ -328,7 +360,7 @@ def test_a_tiles_style_term_is_the_whole_pictures(engine):
     objective = tiled._objective(model, settings, stage, None, targets, False, tile.crop)
     with torch.no_grad():
         own = float(objective(crop)[1][1])  # the tile's own Gram matrix against the target
-        assert tile._whole_style(objective, model, crop, targets, False) is not None
+        assert tile._whole_style(objective, model, crop, targets, False)
         term = float(objective(crop)[1][1])
     d = tile_targets.DOWN["relu3_1"]
     share = (crop.shape[-2] // d) * (crop.shape[-1] // d) / targets.cells["relu3_1"]

@@ -21,7 +21,7 @@ from .model import VGGFeatures
 from .planner import layer_table
 from .regions import fit_mask
 from .stages import Stage
-from .tiles import TiledScale, padded
+from .tiles import Box, TiledScale, padded
 
 if TYPE_CHECKING:
     from .tiled import _Context
@@ -136,11 +136,14 @@ def feature_sums(
     gram: bool,
     bf16: bool,
     weight: torch.Tensor | None = None,
+    touching: Box | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
     """Per layer, over the whole image computed in pieces with context: Σ F Fᵀ (``gram``) or
     Σ mean(F²) x cells, and the number of feature cells. Pieces start on multiples of 16, so
     every feature cell of every layer belongs to exactly one piece. ``weight`` (a source mask,
-    (1, 1, H, W)) weighs each cell by the mask at the layer: Σ F diag(m) Fᵀ and Σ m."""
+    (1, 1, H, W)) weighs each cell by the mask at the layer: Σ F diag(m) Fᵀ and Σ m.
+    ``touching``: only the pieces whose pixels with context meet this box (the sums that a
+    change inside it can move; a few passes, so they do not stop for Stop or Pause)."""
     h, w = image.shape[-2:]
     step = max(16, ctx.tiles.tile // 16 * 16)
     sums: dict[str, torch.Tensor] = {}
@@ -148,12 +151,17 @@ def feature_sums(
     autocast = torch.autocast(device_type=ctx.device.type, dtype=torch.bfloat16, enabled=bf16)
     for top in range(0, h, step):
         for left in range(0, w, step):
-            if ctx.control.paused:
-                ctx.watch.wait_while_paused(ctx.control)
-            if ctx.control.stopped:
-                raise Stopped
             box = (top, left, min(h, top + step), min(w, left + step))
             t, lf, b, r = padded(box, ctx.tiles.margin, h, w)
+            if touching is not None:
+                bt, bl, bb, br = touching
+                if not (t < bb and bt < b and lf < br and bl < r):
+                    continue
+            else:
+                if ctx.control.paused:
+                    ctx.watch.wait_while_paused(ctx.control)
+                if ctx.control.stopped:
+                    raise Stopped
             with torch.no_grad(), autocast:
                 feats = model(image[:, :, t:b, lf:r].to(ctx.device))
             for k in layers:

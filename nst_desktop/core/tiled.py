@@ -204,7 +204,9 @@ class _Tile:
             content_t = to_tensor(content_img.crop((left, t, r, b)), ctx.device)
         objective = _objective(model, ctx.settings, stage, content_t, targets, bf16, self.crop)
         objective.start, objective.feather = init, self.feather.to(ctx.device)
-        before = self._whole_style(objective, model, init, targets, bf16)
+        before = None
+        if self._whole_style(objective, model, init, targets, bf16):
+            before = self._touched_sums(model, targets, bf16)
         # The loop works on the tile (its final loss is the tile's, on its own pixels); the
         # pictures it hands out become the whole picture here.
         ctx.done_before = step0
@@ -213,12 +215,11 @@ class _Tile:
         )
         for rec in loop.records(to_uint8(init)):
             if rec.final and rec.status == DONE:
-                seen = objective.seen(loop.kept.detach())
+                self.canvas[:, :, t:b, left:r] = objective.seen(loop.kept.detach()).cpu()
                 if before is not None and targets.picture is not None:
-                    after = _box_sums(model, seen, self.inner, list(before), bf16)
+                    after = self._touched_sums(model, targets, bf16)
                     for k, v in after.items():
                         targets.picture[k] += v - before[k]
-                self.canvas[:, :, t:b, left:r] = seen.cpu()
                 rec.image = self.post(to_uint8(self.canvas))
             elif rec.image is not None:
                 rec.image = self.preview(rec.image)
@@ -232,14 +233,14 @@ class _Tile:
         init: torch.Tensor,
         targets: Targets,
         bf16: bool,
-    ) -> dict[str, torch.Tensor] | None:
-        """Make the tile's style term the whole picture's (:class:`_TileObjective`); the box's
-        Σ F Fᵀ at the start, or None when the term stays the tile's own (regions)."""
+    ) -> bool:
+        """Make the tile's style term the whole picture's (:class:`_TileObjective`); False when
+        the term stays the tile's own (regions)."""
         if not isinstance(objective, _TileObjective) or targets.picture is None:
-            return None
+            return False
         layers = [k for k in objective.style_factors if k in objective.style_targets]
         if not layers or targets.cells is None:
-            return None
+            return False
         before = _box_sums(model, init, self.inner, layers, bf16)
         objective.inner = self.inner
         objective.rest = {k: targets.picture[k] - before[k] for k in layers}
@@ -248,7 +249,20 @@ class _Tile:
         for k in layers:  # the term scaled like the content's mean over the crop
             d = DOWN[k]
             objective.style_factors[k] *= targets.cells[k] / max(1, (h // d) * (w // d))
-        return before
+        return True
+
+    def _touched_sums(
+        self, model: VGGFeatures, targets: Targets, bf16: bool
+    ) -> dict[str, torch.Tensor]:
+        """Σ F Fᵀ of the picture's pieces that the tile can change, computed as the picture's
+        sums are: so the running sums follow the picture exactly, where the box's features in
+        its own crop (another context) would drift from them tile after tile."""
+        assert targets.picture is not None
+        layers = list(targets.picture)
+        sums, _ = feature_sums(
+            self.ctx, model, self.canvas, layers, gram=True, bf16=bf16, touching=self.box
+        )
+        return sums
 
     def preview(self, pixels: np.ndarray) -> np.ndarray:
         """The whole picture with the tile as it is now (``pixels``: the crop) blended in."""
